@@ -1,0 +1,49 @@
+import zoneinfo
+
+from django import forms
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .models import PracticeProfile
+
+
+class PracticeProfileForm(forms.ModelForm):
+    # Choices are built here, not on the model, so a tzdata update never needs a migration.
+    time_zone = forms.ChoiceField(
+        choices=[(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())],
+        help_text=PracticeProfile._meta.get_field("time_zone").help_text,
+    )
+
+    class Meta:
+        model = PracticeProfile
+        fields = [
+            "practice_name",
+            "therapist_name",
+            "credentials",
+            "contact_email",
+            "contact_phone",
+            "location",
+            "time_zone",
+        ]
+
+
+@admin.register(PracticeProfile)
+class PracticeProfileAdmin(admin.ModelAdmin):
+    form = PracticeProfileForm
+    fieldsets = [
+        ("Who you are", {"fields": ["practice_name", "therapist_name", "credentials"]}),
+        ("How people reach you", {"fields": ["contact_email", "contact_phone", "location"]}),
+        ("Time", {"fields": ["time_zone"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        # There is only one profile: go straight to it.
+        profile = PracticeProfile.load()
+        return redirect(reverse("admin:core_practiceprofile_change", args=[profile.pk]))

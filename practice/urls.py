@@ -1,0 +1,28 @@
+"""Top-level URLs: the admin at ADMIN_URL, the blog and pages, consults, site files."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from blog.sitemaps import sitemaps as blog_sitemaps
+from consults.sitemaps import sitemaps as consult_sitemaps
+from core import views as core_views
+
+admin.site.site_header = "Practice admin"
+admin.site.site_title = "Practice admin"
+admin.site.index_title = "Your website"
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("robots.txt", core_views.robots_txt, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {**blog_sitemaps, **consult_sitemaps}},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("consult/", include("consults.urls")),
+    path("", include("blog.urls")),
+]

@@ -1,0 +1,344 @@
+"""Free consults: the therapist's availability and rules, consult requests, outgoing email.
+
+A consult request may hold a time (starts_at / ends_at). The database itself refuses
+two active holds that overlap, buffer included: see ConsultRequest.Meta.constraints.
+"""
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import Func, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+def new_calendar_token():
+    return secrets.token_urlsafe(32)
+
+
+class BookingRules(models.Model):
+    """A single row: how consults can be booked, edited in admin as "Booking rules"."""
+
+    consult_minutes = models.PositiveSmallIntegerField(
+        "consult length (minutes)",
+        default=20,
+        help_text="How long a free consult call lasts.",
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        "buffer between consults (minutes)",
+        default=10,
+        help_text="Free time kept after each consult before the next one can start.",
+    )
+    min_notice_hours = models.PositiveSmallIntegerField(
+        "minimum notice (hours)",
+        default=24,
+        help_text="The soonest a new consult can start, counted from the moment someone books.",
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        "how far ahead (days)",
+        default=21,
+        help_text="How many days ahead people can book.",
+    )
+    max_per_day = models.PositiveSmallIntegerField(
+        "most consults a day",
+        default=4,
+        help_text="No more consults than this are offered on any one day.",
+    )
+    requires_confirmation = models.BooleanField(
+        "each booking needs my confirmation",
+        default=True,
+        help_text="On: a booked time waits for you to confirm it. Off: bookings are confirmed at once.",
+    )
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        "cancellation window (hours)",
+        default=12,
+        help_text="Visitors can cancel or change their time online until this many hours before the call.",
+    )
+    call_details = models.TextField(
+        "how the call happens",
+        max_length=1000,
+        default="I will call you at the time we agreed, by phone or by video, whichever you prefer. "
+        "(Please edit: say how your calls work.)",
+        help_text="Put in confirmations and calendar invitations. Do not put private links here if you reuse them.",
+    )
+    decline_message = models.TextField(
+        "default message when declining",
+        max_length=2000,
+        default="Thank you for reaching out. I am not able to offer a consult at this time, "
+        "and I am sorry I cannot help directly. If you would like, I can suggest other "
+        "therapists who may be a good fit: just reply to this email.",
+        help_text="Sent to a visitor when you decline their request. You can change it for each request.",
+    )
+    retention_days = models.PositiveSmallIntegerField(
+        "keep closed requests for (days)",
+        default=180,
+        help_text="Completed, declined, cancelled and spam requests, and the text of sent emails, "
+        "are deleted after this many days.",
+    )
+    calendar_token = models.CharField(
+        max_length=64,
+        default=new_calendar_token,
+        editable=False,
+        help_text="The secret part of your private calendar address.",
+    )
+
+    class Meta:
+        verbose_name = "booking rules"
+        verbose_name_plural = "booking rules"
+
+    def __str__(self):
+        return "Booking rules"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls):
+        rules, _ = cls.objects.get_or_create(pk=1)
+        return rules
+
+    @property
+    def consult_length(self):
+        return timedelta(minutes=self.consult_minutes)
+
+    @property
+    def buffer(self):
+        return timedelta(minutes=self.buffer_minutes)
+
+
+class WeeklyHours(models.Model):
+    """A range of hours on one weekday when consults can happen, in the practice time zone."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField(help_text="The first consult can start at this time.")
+    end = models.TimeField(help_text="The last consult must end by this time.")
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name = "weekly hours"
+        verbose_name_plural = "weekly hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="weekly_hours_start_before_end"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """Days or hours with no consults (holidays, appointments), in the practice time zone."""
+
+    start_date = models.DateField("first day")
+    start_time = models.TimeField(
+        "from", null=True, blank=True, help_text="Leave blank to take the whole first day off."
+    )
+    end_date = models.DateField("last day")
+    end_time = models.TimeField(
+        "until", null=True, blank=True, help_text="Leave blank to take the whole last day off."
+    )
+    note = models.CharField(
+        "private note", max_length=200, blank=True, help_text="Only you see this."
+    )
+
+    class Meta:
+        ordering = ["start_date", "start_time"]
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_date__lte=models.F("end_date")), name="time_off_dates_in_order"
+            ),
+        ]
+
+    def __str__(self):
+        if self.start_date == self.end_date:
+            return f"{self.start_date:%a %d %b %Y}"
+        return f"{self.start_date:%d %b} – {self.end_date:%d %b %Y}"
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class ConsultRequest(models.Model):
+    """One visitor's request for a free consult, with the time it holds, if any."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        CONFIRMED = "confirmed", "Confirmed (scheduled)"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+        SPAM = "spam", "Spam"
+
+    # A request in one of these states keeps its time held; any other frees it.
+    HOLDING = (Status.NEW, Status.CONTACTED, Status.CONFIRMED)
+    CLOSED = (Status.COMPLETED, Status.NO_SHOW, Status.DECLINED, Status.CANCELLED, Status.SPAM)
+
+    class ContactMethod(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission_key = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Sent with the form so a double click or a refresh cannot create a second request.",
+    )
+    created_at = models.DateTimeField("received", default=timezone.now, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    # What the visitor typed.
+    name = models.CharField("name", max_length=100)
+    email = models.EmailField("email", max_length=254)
+    phone = models.CharField("phone", max_length=32, blank=True)
+    contact_method = models.CharField(
+        "preferred contact", max_length=8, choices=ContactMethod.choices
+    )
+    availability = models.TextField("usually free", max_length=500, blank=True)
+    message = models.TextField("note", max_length=1000, blank=True)
+    consented_at = models.DateTimeField()
+
+    # The time asked for, if the visitor picked one.
+    starts_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The end of the consult plus the buffer: no other consult may start before it.",
+    )
+    invitation_sequence = models.PositiveIntegerField(default=0, editable=False)
+
+    # The therapist's side.
+    private_notes = models.TextField(
+        blank=True, help_text="Only you see these. They are deleted with the request."
+    )
+    decline_message = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="Sent when you decline. Leave blank to use the default from Booking rules.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            ExclusionConstraint(
+                name="consult_holds_never_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "blocked_until"), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(starts_at__isnull=False)
+                & Q(status__in=["new", "contacted", "confirmed"]),
+            ),
+            models.CheckConstraint(
+                name="consult_time_complete_and_ordered",
+                condition=Q(
+                    starts_at__isnull=True, ends_at__isnull=True, blocked_until__isnull=True
+                )
+                | Q(
+                    starts_at__lt=models.F("ends_at"),
+                    ends_at__lte=models.F("blocked_until"),
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Consult request #{self.pk}"
+
+    def get_admin_url(self):
+        return reverse("admin:consults_consultrequest_change", args=[self.pk])
+
+    @property
+    def holds_time(self):
+        return self.starts_at is not None and self.status in self.HOLDING
+
+    @property
+    def first_name(self):
+        return self.name.split()[0] if self.name.split() else ""
+
+
+class OutboundEmail(models.Model):
+    """An email waiting for, or done with, delivery by the worker (the outbox).
+
+    Written in the same transaction as whatever caused it, so an email exists exactly
+    when its cause does; the worker delivers it and retries with backoff.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        NOTIFY_THERAPIST = "notify_therapist", "New request (to you)"
+        ACKNOWLEDGE = "acknowledge", "Request received (to visitor)"
+        CONFIRMED = "confirmed", "Confirmed (to visitor)"
+        DECLINED = "declined", "Declined (to visitor)"
+        CANCELLED = "cancelled", "Cancelled (to visitor)"
+        RESCHEDULED = "rescheduled", "New time (to visitor)"
+        REMINDER = "reminder", "Reminder (to visitor)"
+        CHANGE_NOTICE = "change_notice", "Visitor changed or cancelled (to you)"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    consult = models.ForeignKey(
+        ConsultRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    send_after = models.DateTimeField(
+        default=timezone.now, help_text="Not sent before this time (also the next retry)."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    ics = models.TextField("calendar attachment", blank=True)
+    ics_method = models.CharField(max_length=10, blank=True)
+    message_id = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "outgoing email"
+        indexes = [
+            models.Index(
+                fields=["send_after"], condition=Q(status="queued"), name="outbox_due_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

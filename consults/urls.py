@@ -1,8 +1,13 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "consults"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="blog/stub.html"), name="book"),
+    path("", views.book, name="book"),
+    path("received/", views.received, name="received"),
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("manage/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

@@ -144,6 +144,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="practice@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 THERAPIST_EMAIL = env("THERAPIST_EMAIL", default="therapist@localhost")
 
+# A consult form sent sooner than this after it was shown is taken for a bot's.
+CONSULT_MIN_SECONDS = env.float("CONSULT_MIN_SECONDS", default=1.0)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -1,0 +1,177 @@
+"""Public consult pages: book, request received, manage my request, the private calendar feed."""
+
+import logging
+import secrets
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.models import PracticeProfile
+
+from . import booking, invitations, slots, tokens
+from .forms import ConsultForm, RescheduleForm
+from .models import BookingRules, ConsultRequest
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "consult_received"
+
+
+# What the visitor sees for each status: kinder words than the admin's.
+VISITOR_STATUS = {
+    ConsultRequest.Status.NEW: ("pending", "Received, waiting for confirmation"),
+    ConsultRequest.Status.CONTACTED: ("pending", "Received, I have been in touch"),
+    ConsultRequest.Status.CONFIRMED: ("confirmed", "Confirmed"),
+    ConsultRequest.Status.COMPLETED: ("confirmed", "Completed"),
+    ConsultRequest.Status.NO_SHOW: ("cancelled", "Closed"),
+    ConsultRequest.Status.DECLINED: ("declined", "Declined"),
+    ConsultRequest.Status.CANCELLED: ("cancelled", "Cancelled"),
+    ConsultRequest.Status.SPAM: ("cancelled", "Closed"),
+}
+
+
+def _context(form, rules, profile, open_slots, **extra):
+    tz = profile.tz
+    return {
+        "form": form,
+        "rules": rules,
+        "tz": tz,
+        "tz_label": tz.key.rsplit("/", 1)[-1].replace("_", " "),
+        "groups": slots.by_local_day(open_slots, tz),
+        **extra,
+    }
+
+
+@never_cache
+def book(request):
+    rules = BookingRules.load()
+    profile = PracticeProfile.load()
+    open_slots = booking.available_slots(rules=rules, profile=profile)
+    if request.method != "POST":
+        initial = ConsultForm.initial_values()
+        form = ConsultForm(initial=initial, open_slots=open_slots)
+        return render(request, "consults/book.html", _context(form, rules, profile, open_slots))
+
+    form = ConsultForm(request.POST, open_slots=open_slots)
+    if not form.is_valid():
+        return render(request, "consults/book.html", _context(form, rules, profile, open_slots))
+    if form.is_probably_bot():
+        # Looks like success to the bot; nothing is stored or sent.
+        log.info("consult form: discarded a submission that looked automated")
+        return redirect("consults:received")
+    try:
+        consult, _ = booking.submit_request(
+            form.cleaned_data,
+            submission_key=form.submission_uuid,
+            start=form.chosen_start,
+        )
+    except booking.SlotTaken as taken:
+        open_slots = booking.available_slots(rules=rules, profile=profile)
+        form = ConsultForm(request.POST, open_slots=open_slots)
+        form.is_valid()
+        form.add_error("slot", str(taken))
+        return render(request, "consults/book.html", _context(form, rules, profile, open_slots))
+    request.session[SESSION_KEY] = str(consult.public_id)
+    return redirect("consults:received")
+
+
+@never_cache
+def received(request):
+    consult = None
+    public_id = request.session.get(SESSION_KEY)
+    if public_id:
+        consult = ConsultRequest.objects.filter(public_id=public_id).first()
+    context = {
+        "consult": consult,
+        "rules": BookingRules.load(),
+        "tz": PracticeProfile.load().tz,
+        "manage_path": tokens.manage_path(consult) if consult else None,
+    }
+    return render(request, "consults/received.html", context)
+
+
+def _consult_or_404(token):
+    consult = tokens.consult_for_token(token)
+    if consult is None:
+        raise Http404("This link is not valid, or it has expired.")
+    return consult
+
+
+@never_cache
+def manage(request, token):
+    consult = _consult_or_404(token)
+    rules = BookingRules.load()
+    profile = PracticeProfile.load()
+    changeable = booking.can_change(consult, rules)
+    open_slots = booking.available_slots(rules=rules, profile=profile, ignore=consult)
+    form = RescheduleForm(open_slots=open_slots) if changeable and consult.starts_at else None
+    if request.method == "POST" and form is not None:
+        form = RescheduleForm(request.POST, open_slots=open_slots)
+        if form.is_valid():
+            try:
+                booking.reschedule(consult, form.chosen_start)
+            except booking.SlotTaken as taken:
+                open_slots = booking.available_slots(rules=rules, profile=profile, ignore=consult)
+                form = RescheduleForm(request.POST, open_slots=open_slots)
+                form.is_valid()
+                form.add_error("slot", str(taken))
+            except booking.BookingError as error:
+                messages.error(request, str(error))
+                return redirect("consults:manage", token)
+            else:
+                messages.success(
+                    request, "Your new time is saved. An email with the details is on its way."
+                )
+                return redirect("consults:manage", token)
+    status_class, status_label = VISITOR_STATUS[consult.status]
+    if consult.status == ConsultRequest.Status.NEW and consult.starts_at is None:
+        status_label = "Received"
+    context = _context(
+        form,
+        rules,
+        profile,
+        open_slots,
+        consult=consult,
+        token=token,
+        changeable=changeable,
+        holding=consult.status in ConsultRequest.HOLDING,
+        status_class=status_class,
+        status_label=status_label,
+    )
+    return render(request, "consults/manage.html", context)
+
+
+@never_cache
+@require_POST
+def cancel(request, token):
+    consult = _consult_or_404(token)
+    try:
+        booking.cancel(consult)
+    except booking.BookingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, "Your request is cancelled. An email confirming it is on its way."
+        )
+    return redirect("consults:manage", token)
+
+
+@never_cache
+def calendar_feed(request, token):
+    rules = BookingRules.load()
+    if not secrets.compare_digest(token.encode(), rules.calendar_token.encode()):
+        raise Http404
+    upcoming = ConsultRequest.objects.filter(
+        status__in=ConsultRequest.HOLDING,
+        starts_at__isnull=False,
+        ends_at__gte=timezone.now(),
+    ).order_by("starts_at")
+    response = HttpResponse(
+        invitations.therapist_feed_ics(upcoming), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="consults.ics"'
+    return response

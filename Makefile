@@ -36,6 +36,7 @@ superuser: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
 
 test: $(INSTALLED) lint
 	DEBUG=true $(PY) manage.py check

@@ -1,11 +1,21 @@
+"""URLs for the home page, articles, their feed and previews, and the editable pages.
+
+The page pattern catches any single segment, so it comes last; consults are routed
+before this module is included (practice/urls.py).
+"""
+
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
+from .feeds import ArticleFeed
 
 app_name = "blog"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="blog/stub.html"), name="home"),
-    path("blog/", TemplateView.as_view(template_name="blog/stub.html"), name="article_list"),
-    path("blog/feed/", TemplateView.as_view(template_name="blog/stub.html"), name="feed"),
-    path("<slug:slug>/", TemplateView.as_view(template_name="blog/stub.html"), name="page"),
+    path("", views.home, name="home"),
+    path("blog/", views.ArticleListView.as_view(), name="article_list"),
+    path("blog/feed/", ArticleFeed(), name="feed"),
+    path("blog/preview/<int:pk>/", views.article_preview, name="preview"),
+    path("blog/<slug:slug>/", views.article_detail, name="article_detail"),
+    path("<slug:slug>/", views.page, name="page"),
 ]

@@ -1,0 +1,85 @@
+"""Whatever is typed into a body, no script reaches a page."""
+
+import pytest
+
+from blog.markup import reading_minutes, render_markdown, split_title
+from blog.models import Page
+
+from .builders import make_article
+from .html import parse
+
+HOSTILE = """Hello.
+
+<script>alert("body")</script>
+
+<img src="x" onerror="alert('img')">
+
+<p onclick="alert('p')">Click</p>
+
+[a link](javascript:alert('link')) and [another](JAVASCRIPT:alert(1))
+
+<a href="javascript:alert('raw')">raw link</a>
+
+<iframe src="https://example.com/"></iframe>
+"""
+
+
+def assert_harmless(html):
+    lowered = html.lower()
+    for fragment in ("<script", "onerror", "onclick", "javascript:", "<iframe", "alert("):
+        assert fragment not in lowered, fragment
+
+
+def assert_page_harmless(response):
+    """No script but the page's own JSON-LD, no event handler, no javascript: link."""
+    assert response.status_code == 200
+    elements = list(parse(response).iter())
+    assert [el.attrs.get("type") for el in elements if el.tag == "script"] in (
+        [],
+        ["application/ld+json"],
+    )
+    assert not [el for el in elements if any(name.startswith("on") for name in el.attrs)]
+    assert not [el for el in elements if el.tag in {"iframe", "object", "embed"}]
+    html = response.content.decode().lower()
+    assert "javascript:" not in html
+    assert "alert(" not in html
+
+
+def test_render_removes_scripts_handlers_and_javascript_links():
+    assert_harmless(render_markdown(HOSTILE))
+
+
+def test_render_keeps_ordinary_markdown():
+    html = render_markdown("## Part\n\nSome *words* and [a link](/consult/).\n\n- one\n- two")
+    assert "<h2>Part</h2>" in html
+    assert "<em>words</em>" in html
+    assert '<a href="/consult/">a link</a>' in html
+    assert "<li>one</li>" in html
+
+
+def test_a_heading_level_one_in_the_body_becomes_h2():
+    assert render_markdown("# Big") == "<h2>Big</h2>"
+
+
+@pytest.mark.django_db
+def test_hostile_article_body_never_reaches_the_page(client):
+    article = make_article(body_markdown=HOSTILE)
+    assert_page_harmless(client.get(article.get_absolute_url()))
+
+
+@pytest.mark.django_db
+def test_hostile_page_body_never_reaches_the_page(client):
+    about = Page.objects.get(slug="about")
+    about.body_markdown = HOSTILE
+    about.save()
+    assert_page_harmless(client.get("/about/"))
+
+
+@pytest.mark.parametrize(("words", "minutes"), [(0, 1), (200, 1), (201, 2), (1000, 5)])
+def test_reading_time_is_words_over_200_rounded_up(words, minutes):
+    assert reading_minutes("word " * words) == minutes
+
+
+def test_split_title_takes_only_a_leading_level_one_heading():
+    assert split_title("# Title\n\nBody\n") == ("Title", "Body\n")
+    assert split_title("## Not a title\n\nBody") == ("", "## Not a title\n\nBody")

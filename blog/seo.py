@@ -5,7 +5,6 @@ header, so a feed or sitemap fetched through a proxy or odd hostname stays right
 """
 
 import json
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,11 +18,6 @@ _SCRIPT_SAFE = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 def absolute_url(path):
     return f"{settings.SITE_URL}{path}"
-
-
-def site_protocol_and_domain():
-    parts = urlsplit(settings.SITE_URL)
-    return parts.scheme, parts.netloc
 
 
 def article_structured_data(article, practice):

@@ -3,20 +3,9 @@
 practice/urls.py merges `sitemaps` with the other apps' sections.
 """
 
-from django.contrib.sitemaps import Sitemap
+from core.sitemaps import SiteURLSitemap
 
 from .models import Article, Page
-from .seo import site_protocol_and_domain
-
-
-class SiteURLSitemap(Sitemap):
-    """Absolute locations built from settings.SITE_URL, not the request's host."""
-
-    def get_protocol(self, protocol=None):
-        return site_protocol_and_domain()[0]
-
-    def get_domain(self, site=None):
-        return site_protocol_and_domain()[1]
 
 
 class PageSitemap(SiteURLSitemap):

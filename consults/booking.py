@@ -112,16 +112,21 @@ def _save_holding(consult, **kwargs):
         raise
 
 
+def _stored_submission(submission_key):
+    if submission_key is None:
+        return None
+    return ConsultRequest.objects.filter(submission_key=submission_key).first()
+
+
 def submit_request(data, *, submission_key, start=None, now=None):
     """Store a visitor's request and queue its two emails; returns (request, created).
 
     data: the form's cleaned values (name, email, phone, contact_method,
     availability, message). A repeated submission_key returns the first request.
     """
-    if submission_key is not None:
-        existing = ConsultRequest.objects.filter(submission_key=submission_key).first()
-        if existing is not None:
-            return existing, False
+    existing = _stored_submission(submission_key)
+    if existing is not None:
+        return existing, False
     now = now or timezone.now()
     rules = BookingRules.load()
     profile = PracticeProfile.load()
@@ -145,6 +150,12 @@ def submit_request(data, *, submission_key, start=None, now=None):
                     consult.status = Status.CONFIRMED
             _save_holding(consult)
             emails.queue_request_received(consult)
+    except SlotTaken:
+        # A double click can race with itself: the time is "taken" by the first click.
+        existing = _stored_submission(submission_key)
+        if existing is None:
+            raise
+        return existing, False
     except IntegrityError:
         # The same form sent twice at once: the other one was stored first.
         existing = (

@@ -82,7 +82,7 @@ class ConsultForm(forms.Form):
         error_messages={"required": "Please choose how I should contact you."},
     )
     slot = SlotChoiceField(
-        label="Pick a time for the call",
+        label="Pick a time that suits you",
         required=True,
         error_messages={"required": "Please pick a time, or choose “None of these times work”."},
     )

@@ -1,10 +1,11 @@
 """Sitemap entry for the public booking page."""
 
-from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
+from core.sitemaps import SiteURLSitemap
 
-class ConsultSitemap(Sitemap):
+
+class ConsultSitemap(SiteURLSitemap):
     changefreq = "weekly"
     priority = 0.8
 

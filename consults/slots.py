@@ -80,6 +80,7 @@ def open_slots(*, now, tz, rules, weekly_hours, time_off=(), holds=()):
     holds: UTC (start, blocked_until) intervals of consults that hold a time,
         blocked_until being their end plus the buffer.
     """
+    now = now.astimezone(UTC)  # arithmetic on real time, whatever zone `now` came in
     earliest = now + rules.notice
     latest = now + rules.horizon
     holds = sorted(holds)
@@ -122,13 +123,14 @@ def open_slots(*, now, tz, rules, weekly_hours, time_off=(), holds=()):
                     continue
                 slots.append(Slot(start, end))
         day += timedelta(days=1)
-    return slots
+    # Overlapping weekly ranges may offer the same time twice.
+    return sorted(set(slots), key=lambda slot: slot.start)
 
 
 def _range_end(day, wall_end, tz):
     end = local_datetime(day, wall_end, tz)
     if end is None:  # the range ends inside the skipped hour: take the earlier reading
-        end = datetime.combine(day, wall_end, tzinfo=tz, fold=1)
+        end = datetime.combine(day, wall_end, tzinfo=tz).replace(fold=1)
     return end.astimezone(UTC)
 
 

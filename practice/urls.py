@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from blog.sitemaps import sitemaps as blog_sitemaps
 from consults.sitemaps import sitemaps as consult_sitemaps
@@ -22,6 +23,9 @@ urlpatterns = [
         {"sitemaps": {**blog_sitemaps, **consult_sitemaps}},
         name="django.contrib.sitemaps.views.sitemap",
     ),
+    # Uploaded social images: a handful of files, served by the app itself so the site
+    # needs no second service; the host's disk (or a volume) keeps them.
+    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
     path("consult/", include("consults.urls")),
     path("", include("blog.urls")),
 ]

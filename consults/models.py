@@ -330,6 +330,14 @@ class OutboundEmail(models.Model):
     ics = models.TextField("calendar attachment", blank=True)
     ics_method = models.CharField(max_length=10, blank=True)
     message_id = models.CharField(max_length=200, editable=False)
+    consult_starts_at = models.DateTimeField(
+        "consult time written for",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The consult time this email was written for. A reminder whose consult has "
+        "moved since is not sent.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -20,4 +20,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if os.environ.get("TESTS_USE_EMAIL_URL") != "true":  # set only by the worker-subprocess test
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

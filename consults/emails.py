@@ -1,0 +1,231 @@
+"""What each consult email says, composed from templates and put in the outbox.
+
+Every function is called inside the transaction of the change it reports, so the email
+exists exactly when the change does (see outbox.py). Visitor emails carry the crisis
+notice and the signed manage link; the therapist's emails carry nothing the visitor
+typed, only times and a link to the admin.
+
+Templates live in templates/consults/email/<name>.txt and <name>.html.
+"""
+
+import zoneinfo
+from datetime import timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import PracticeProfile
+
+from . import invitations, outbox, tokens
+from .models import BookingRules, ConsultRequest, OutboundEmail
+
+Kind = OutboundEmail.Kind
+REMINDER_BEFORE = timedelta(hours=24)
+
+THERAPIST_NEW_SUBJECT = "New free-consult request"
+THERAPIST_CHANGE_SUBJECT = "A free-consult request was changed"
+
+
+def format_when(dt, tz):
+    """A moment as people read it, with the zone named.
+
+    "Tuesday 3 March 2026, 10:00 AM (America/New_York)". `tz` is a ZoneInfo or a zone
+    name; None gives "".
+    """
+    if dt is None:
+        return ""
+    if isinstance(tz, str):
+        tz = zoneinfo.ZoneInfo(tz)
+    local = timezone.localtime(dt, tz)
+    hour = local.hour % 12 or 12
+    half = "AM" if local.hour < 12 else "PM"
+    zone = getattr(tz, "key", None) or str(tz)
+    return f"{local:%A} {local.day} {local:%B %Y}, {hour}:{local:%M} {half} ({zone})"
+
+
+def _organizer_email():
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def _invitation(consult, method, profile, rules):
+    return invitations.invitation_ics(
+        consult,
+        method,
+        practice_name=profile.practice_name,
+        organizer_email=_organizer_email(),
+        call_details=rules.call_details,
+    )
+
+
+def _render(template, context):
+    return (
+        render_to_string(f"consults/email/{template}.txt", context),
+        render_to_string(f"consults/email/{template}.html", context),
+    )
+
+
+def _to_visitor(consult, kind, subject, template, *, ics_method="", send_after=None, **extra):
+    """Compose and queue one email to the visitor; `extra` goes to the template."""
+    profile = PracticeProfile.load()
+    rules = BookingRules.load()
+    context = {
+        "consult": consult,
+        "practice": profile,
+        "rules": rules,
+        "when": format_when(consult.starts_at, profile.tz),
+        "manage_url": tokens.manage_url(consult),
+        "book_url": settings.SITE_URL + reverse("consults:book"),
+        "invitation_withdrawn": ics_method == "CANCEL",
+        **extra,
+    }
+    body_text, body_html = _render(template, context)
+    return outbox.enqueue(
+        kind=kind,
+        to=consult.email,
+        subject=f"{subject} – {profile.practice_name}",
+        body_text=body_text,
+        body_html=body_html,
+        consult=consult,
+        ics=_invitation(consult, ics_method, profile, rules) if ics_method else "",
+        ics_method=ics_method,
+        send_after=send_after,
+        consult_starts_at=consult.starts_at,
+    )
+
+
+def _to_therapist(consult, kind, subject, template, **extra):
+    """Compose and queue one email to the therapist: times and an admin link, nothing typed."""
+    tz = PracticeProfile.load().tz
+    context = {
+        "received": format_when(consult.created_at, tz),
+        "when": format_when(consult.starts_at, tz),
+        "admin_url": settings.SITE_URL + consult.get_admin_url(),
+        **extra,
+    }
+    body_text, body_html = _render(template, context)
+    return outbox.enqueue(
+        kind=kind,
+        to=settings.THERAPIST_EMAIL,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        consult=consult,
+    )
+
+
+def _is_confirmed(consult):
+    return consult.status == ConsultRequest.Status.CONFIRMED and consult.starts_at is not None
+
+
+def _invitation_was_sent(consult):
+    """Whether the visitor was sent a calendar entry that may still stand."""
+    return (
+        consult.emails.filter(ics_method="REQUEST")
+        .exclude(status=OutboundEmail.Status.CANCELLED)
+        .exists()
+    )
+
+
+def queue_request_received(consult):
+    """A new request: notify the therapist, acknowledge to the visitor."""
+    _to_therapist(consult, Kind.NOTIFY_THERAPIST, THERAPIST_NEW_SUBJECT, "notify_therapist")
+    confirmed = _is_confirmed(consult)
+    _to_visitor(
+        consult,
+        Kind.ACKNOWLEDGE,
+        "Your free consult is confirmed" if confirmed else "Your free-consult request arrived",
+        "acknowledge",
+        ics_method="REQUEST" if confirmed else "",
+        confirmed=confirmed,
+    )
+    if confirmed:
+        schedule_reminder(consult)
+
+
+def queue_confirmed(consult):
+    """The therapist confirmed the time: tell the visitor, with the invitation."""
+    _to_visitor(
+        consult, Kind.CONFIRMED, "Your free consult is confirmed", "confirmed", ics_method="REQUEST"
+    )
+    schedule_reminder(consult)
+
+
+def queue_declined(consult, message, *, cancel_invitation):
+    """The therapist declined: send their message (and withdraw the invitation, if any)."""
+    outbox.cancel_queued(consult, [Kind.REMINDER])
+    _to_visitor(
+        consult,
+        Kind.DECLINED,
+        "About your free-consult request",
+        "declined",
+        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        message=message,
+    )
+
+
+def queue_cancelled(consult, *, cancel_invitation, by_visitor):
+    """The request was cancelled: confirm it to the visitor; tell the therapist if it was them."""
+    outbox.cancel_queued(consult, [Kind.REMINDER])
+    _to_visitor(
+        consult,
+        Kind.CANCELLED,
+        "Your free consult is cancelled",
+        "cancelled",
+        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        by_visitor=by_visitor,
+    )
+    if by_visitor:
+        _to_therapist(
+            consult,
+            Kind.CHANGE_NOTICE,
+            THERAPIST_CHANGE_SUBJECT,
+            "change_notice",
+            change="cancelled",
+        )
+
+
+def queue_rescheduled(consult, *, old_starts_at):
+    """The visitor picked a new time: tell them (with the moved invitation) and the therapist."""
+    tz = PracticeProfile.load().tz
+    confirmed = _is_confirmed(consult)
+    if confirmed:
+        ics_method = "REQUEST"
+    elif _invitation_was_sent(consult):
+        # It waits for confirmation again: take the old time out of their calendar.
+        ics_method = "CANCEL"
+    else:
+        ics_method = ""
+    _to_visitor(
+        consult,
+        Kind.RESCHEDULED,
+        "Your free consult has a new time",
+        "rescheduled",
+        ics_method=ics_method,
+        confirmed=confirmed,
+        old_when=format_when(old_starts_at, tz),
+    )
+    _to_therapist(
+        consult,
+        Kind.CHANGE_NOTICE,
+        THERAPIST_CHANGE_SUBJECT,
+        "change_notice",
+        change="rescheduled",
+        old_when=format_when(old_starts_at, tz),
+    )
+    schedule_reminder(consult)
+
+
+def schedule_reminder(consult):
+    """Replace any waiting reminder: one 24 hours before a confirmed consult, if still ahead."""
+    outbox.cancel_queued(consult, [Kind.REMINDER])
+    if not _is_confirmed(consult):
+        return None
+    send_at = consult.starts_at - REMINDER_BEFORE
+    if send_at <= timezone.now():
+        return None
+    return _to_visitor(
+        consult, Kind.REMINDER, "Reminder: your free consult", "reminder", send_after=send_at
+    )

@@ -1,0 +1,71 @@
+"""The email worker: `python manage.py deliver_email --loop` (Procfile `worker:`, `make run`).
+
+`--once` sends what is due and exits. `--loop` keeps polling; SIGTERM or Ctrl-C lets
+the email being sent finish, then exits; a database outage is logged and waited out.
+"""
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, close_old_connections
+
+from consults.outbox import deliver_due
+
+logger = logging.getLogger("consults.outbox")
+
+LONGEST_DB_WAIT = 60  # seconds between tries while the database is unreachable
+
+
+class Command(BaseCommand):
+    help = "Send queued emails (confirmations, reminders, notifications) and retry failures."
+
+    def add_arguments(self, parser):
+        mode = parser.add_mutually_exclusive_group(required=True)
+        mode.add_argument("--once", action="store_true", help="Send what is due, then exit.")
+        mode.add_argument("--loop", action="store_true", help="Keep sending until stopped.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=2.0,
+            help="Seconds between looks at the queue in --loop mode (default 2).",
+        )
+
+    def handle(self, *args, once, loop, interval, **options):
+        if interval <= 0:
+            raise CommandError("--interval must be more than 0 seconds.")
+        if once:
+            handled = deliver_due()
+            self.stdout.write(f"{handled} email(s) handled.")
+            return
+        self.run_forever(interval)
+
+    def run_forever(self, interval):
+        stopping = threading.Event()
+
+        def stop(signum, frame):
+            logger.info("worker stopping (signal %s) after the current email", signum)
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        logger.info("email worker started, checking every %ss", interval)
+        db_wait = interval
+        while not stopping.is_set():
+            # As between two web requests: drop a connection that broke or grew too old.
+            close_old_connections()
+            try:
+                deliver_due(should_stop=stopping.is_set)
+            except DatabaseError as exc:
+                logger.warning(
+                    "database unavailable (%s); trying again in %ss", type(exc).__name__, db_wait
+                )
+                close_old_connections()
+                stopping.wait(db_wait)
+                db_wait = min(db_wait * 2, LONGEST_DB_WAIT)
+                continue
+            db_wait = interval
+            stopping.wait(interval)
+        close_old_connections()
+        logger.info("email worker stopped")

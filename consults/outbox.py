@@ -1,0 +1,200 @@
+"""The outbox: email written to the database with its cause, delivered by the worker.
+
+`enqueue` stores an email in the caller's transaction, so it exists exactly when the
+request, confirmation or cancellation that caused it does. `deliver_due` (run by the
+`deliver_email` command) sends due emails one at a time, each inside a transaction that
+holds the row lock while the mail server is talking, and marks it sent before the lock
+is released. A worker that dies mid-send leaves the row queued for the next run; two
+workers never pick the same row; failures are retried with growing backoff.
+
+Logs name emails by id and kind only: addresses, subjects and bodies are client
+details and stay in the database.
+"""
+
+import contextlib
+import logging
+import random
+from datetime import timedelta
+from email.mime.text import MIMEText
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection, make_msgid
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ConsultRequest, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+GIVE_UP_AFTER = timedelta(days=3)
+ERROR_LENGTH = 300
+
+
+def enqueue(
+    *,
+    kind,
+    to,
+    subject,
+    body_text,
+    body_html="",
+    consult=None,
+    ics="",
+    ics_method="",
+    send_after=None,
+    consult_starts_at=None,
+):
+    """Store one email for the worker to send (after `send_after`, default now)."""
+    now = timezone.now()
+    return OutboundEmail.objects.create(
+        kind=kind,
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        consult=consult,
+        ics=ics,
+        ics_method=ics_method.upper(),
+        created_at=now,
+        send_after=send_after or now,
+        consult_starts_at=consult_starts_at,
+        message_id=make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
+    )
+
+
+def cancel_queued(consult, kinds):
+    """Cancel the emails of these kinds still waiting for this consult; returns how many.
+
+    An email being sent right now is locked by the worker: this waits for it, then
+    leaves it alone because it is no longer queued.
+    """
+    return OutboundEmail.objects.filter(
+        consult=consult, kind__in=list(kinds), status=OutboundEmail.Status.QUEUED
+    ).update(status=OutboundEmail.Status.CANCELLED)
+
+
+def retry_delay(attempts):
+    """How long to wait after the given number of failed attempts: 30s, 1m, 2m … 1h."""
+    delay = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    # A little jitter so that emails which failed together do not all retry together.
+    return delay * random.uniform(1.0, 1.1)  # noqa: S311 - spacing, not security
+
+
+def build_message(email, connection=None):
+    """The message as it goes on the wire, with the stored Message-ID."""
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers={"Message-ID": email.message_id},
+        connection=connection,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    if email.ics:
+        invite = MIMEText(email.ics, "calendar", "utf-8")
+        invite.set_param("method", email.ics_method or "PUBLISH")
+        invite.add_header("Content-Disposition", "attachment", filename="invitation.ics")
+        message.attach(invite)
+    return message
+
+
+def _is_stale_reminder(email):
+    """A reminder for a consult that is gone, no longer confirmed, or has moved."""
+    if email.kind != OutboundEmail.Kind.REMINDER:
+        return False
+    consult = email.consult
+    return (
+        consult is None
+        or consult.status != ConsultRequest.Status.CONFIRMED
+        or consult.starts_at != email.consult_starts_at
+    )
+
+
+def _short_error(exc):
+    return f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
+
+
+def _record_failure(email, exc, now):
+    email.attempts += 1
+    email.last_error = _short_error(exc)
+    if now - email.created_at >= GIVE_UP_AFTER:
+        email.status = OutboundEmail.Status.FAILED
+        logger.error(
+            "email %s (%s) gave up after attempt %s: %s",
+            email.pk,
+            email.kind,
+            email.attempts,
+            type(exc).__name__,
+        )
+    else:
+        email.send_after = now + retry_delay(email.attempts)
+        logger.warning(
+            "email %s (%s) attempt %s failed: %s; will retry",
+            email.pk,
+            email.kind,
+            email.attempts,
+            type(exc).__name__,
+        )
+    email.save(update_fields=["attempts", "last_error", "status", "send_after"])
+
+
+def _close_quietly(connection):
+    # A server that misbehaves on QUIT must not undo the record of what was sent.
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
+def _deliver_one(now, connection):
+    """Send the oldest due email, if any. Returns the email, or None when none is due."""
+    with transaction.atomic():
+        email = (
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("consult")
+            .filter(status=OutboundEmail.Status.QUEUED, send_after__lte=now)
+            .order_by("send_after", "pk")
+            .first()
+        )
+        if email is None:
+            return None
+        if _is_stale_reminder(email):
+            email.status = OutboundEmail.Status.CANCELLED
+            email.save(update_fields=["status"])
+            logger.info("email %s (%s) cancelled: consult changed", email.pk, email.kind)
+            return email
+        try:
+            if build_message(email, connection).send() != 1:
+                raise RuntimeError("the mail backend reported nothing sent")
+        except Exception as exc:
+            # Any failure of the mail server or the network: keep the email for later,
+            # and start the next email on a fresh connection.
+            _close_quietly(connection)
+            _record_failure(email, exc, now)
+            return email
+        email.status = OutboundEmail.Status.SENT
+        email.sent_at = timezone.now()
+        email.attempts += 1
+        email.save(update_fields=["status", "sent_at", "attempts"])
+        logger.info("email %s (%s) sent on attempt %s", email.pk, email.kind, email.attempts)
+        return email
+
+
+def deliver_due(now=None, limit=100, should_stop=None):
+    """Send due emails one by one; returns how many were picked (sent, retried or cancelled).
+
+    `should_stop` is checked between emails so a worker asked to stop finishes the email
+    it is sending and no more.
+    """
+    connection = get_connection()
+    handled = 0
+    try:
+        while handled < limit and not (should_stop and should_stop()):
+            if _deliver_one(now or timezone.now(), connection) is None:
+                break
+            handled += 1
+    finally:
+        _close_quietly(connection)
+    return handled

@@ -214,8 +214,8 @@ SUBMITTED = [
 @admin.register(ConsultRequest)
 class ConsultRequestAdmin(admin.ModelAdmin):
     form = ConsultRequestForm
-    list_display = ["received", "name", "contact_method", "time_asked", "status", "buttons"]
-    list_display_links = ["received", "name"]
+    list_display = ["received_on", "name", "contact_method", "time_asked_on", "status", "buttons"]
+    list_display_links = ["received_on", "name"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter), HasTimeFilter]
     search_fields = ["name", "email"]
     date_hierarchy = "created_at"
@@ -261,6 +261,16 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     @admin.display(description="time asked for", ordering="starts_at", empty_value="—")
     def time_asked(self, consult):
         return format_when(consult.starts_at, self._tz(consult)) or None
+
+    # The list's columns: the same moments, short enough for a table.
+
+    @admin.display(description="received", ordering="created_at")
+    def received_on(self, consult):
+        return format_when(consult.created_at, self._tz(consult), short=True)
+
+    @admin.display(description="time asked for", ordering="starts_at", empty_value="—")
+    def time_asked_on(self, consult):
+        return format_when(consult.starts_at, self._tz(consult), short=True) or None
 
     @admin.display(description="agreed to the privacy notice")
     def consented(self, consult):

@@ -29,11 +29,12 @@ THERAPIST_NEW_SUBJECT = "New free-consult request"
 THERAPIST_CHANGE_SUBJECT = "A free-consult request was changed"
 
 
-def format_when(dt, tz):
+def format_when(dt, tz, *, short=False):
     """A moment as people read it, with the zone named.
 
-    "Tuesday 3 March 2026, 10:00 AM (America/New_York)". `tz` is a ZoneInfo or a zone
-    name; None gives "".
+    "Tuesday 3 March 2026, 10:00 AM (America/New_York)", or with short=True (for
+    tables) "Tue 3 Mar 2026, 10:00 AM EST". `tz` is a ZoneInfo or a zone name;
+    None gives "".
     """
     if dt is None:
         return ""
@@ -42,6 +43,8 @@ def format_when(dt, tz):
     local = timezone.localtime(dt, tz)
     hour = local.hour % 12 or 12
     half = "AM" if local.hour < 12 else "PM"
+    if short:
+        return f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M} {half} {local:%Z}"
     zone = getattr(tz, "key", None) or str(tz)
     return f"{local:%A} {local.day} {local:%B %Y}, {hour}:{local:%M} {half} ({zone})"
 

@@ -19,6 +19,7 @@ Only the standard library is used: this runs before the virtualenv has anything.
 """
 
 import argparse
+import contextlib
 import glob
 import os
 import pwd
@@ -190,15 +191,31 @@ def create_database(bin_dir, port, user):
 
 
 def run_command(command, env):
-    """Run the command in the foreground, passing Ctrl-C and SIGTERM on to it."""
-    child = subprocess.Popen(command, env=env)
+    """Run the command, passing Ctrl-C and SIGTERM on to it and everything it started.
 
-    def forward(signum, _frame):
-        child.send_signal(signum)
+    In a terminal the command shares our process group, so Ctrl-C reaches all of it
+    and interactive prompts (createsuperuser) keep the terminal. Otherwise (CI, a
+    process manager, a background job) it gets a group of its own, which receives
+    every signal we get, so a shell command's children (the dev server, the email
+    worker) stop too, and nothing it left running outlives the database.
+    """
+    own_group = not sys.stdin.isatty()
+    child = subprocess.Popen(command, env=env, start_new_session=own_group)
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    return child.wait()
+    def send(signum):
+        with contextlib.suppress(ProcessLookupError):
+            if own_group:
+                os.killpg(child.pid, signum)
+            else:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGINT, lambda signum, _frame: send(signum))
+    signal.signal(signal.SIGTERM, lambda signum, _frame: send(signum))
+    try:
+        return child.wait()
+    finally:
+        if own_group:
+            send(signal.SIGTERM)
 
 
 def main():

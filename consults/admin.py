@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.admin import SingletonModelAdmin
 from core.models import PracticeProfile
 
 from . import outbox
@@ -57,7 +58,7 @@ def _redirect_back(request, fallback):
 
 
 @admin.register(BookingRules)
-class BookingRulesAdmin(admin.ModelAdmin):
+class BookingRulesAdmin(SingletonModelAdmin):
     fieldsets = [
         (
             "Consults",
@@ -78,17 +79,6 @@ class BookingRulesAdmin(admin.ModelAdmin):
         ("Your calendar", {"fields": ["calendar_feed"]}),
     ]
     readonly_fields = ["calendar_feed"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        # There is only one set of rules: go straight to it.
-        rules = BookingRules.load()
-        return redirect(reverse("admin:consults_bookingrules_change", args=[rules.pk]))
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.new_calendar_address_view))

@@ -28,14 +28,8 @@ class PracticeProfileForm(forms.ModelForm):
         ]
 
 
-@admin.register(PracticeProfile)
-class PracticeProfileAdmin(admin.ModelAdmin):
-    form = PracticeProfileForm
-    fieldsets = [
-        ("Who you are", {"fields": ["practice_name", "therapist_name", "credentials"]}),
-        ("How people reach you", {"fields": ["contact_email", "contact_phone", "location"]}),
-        ("Time", {"fields": ["time_zone"]}),
-    ]
+class SingletonModelAdmin(admin.ModelAdmin):
+    """Admin for a model with exactly one row (its `load()` creates it when missing)."""
 
     def has_add_permission(self, request):
         return False
@@ -44,6 +38,17 @@ class PracticeProfileAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        # There is only one profile: go straight to it.
-        profile = PracticeProfile.load()
-        return redirect(reverse("admin:core_practiceprofile_change", args=[profile.pk]))
+        # There is only one: go straight to it.
+        only = self.model.load()
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[only.pk]))
+
+
+@admin.register(PracticeProfile)
+class PracticeProfileAdmin(SingletonModelAdmin):
+    form = PracticeProfileForm
+    fieldsets = [
+        ("Who you are", {"fields": ["practice_name", "therapist_name", "credentials"]}),
+        ("How people reach you", {"fields": ["contact_email", "contact_phone", "location"]}),
+        ("Time", {"fields": ["time_zone"]}),
+    ]

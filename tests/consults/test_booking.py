@@ -16,8 +16,10 @@ from psycopg import errors as pg_errors
 
 from consults import booking, emails
 from consults.booking import BookingError, SlotTaken
-from consults.models import BookingRules, ConsultRequest, OutboundEmail, TimeOff, WeeklyHours
+from consults.models import ConsultRequest, OutboundEmail, TimeOff, WeeklyHours
 from core.models import PracticeProfile
+
+from .builders import set_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +35,6 @@ def open_every_day():
     WeeklyHours.objects.bulk_create(
         WeeklyHours(weekday=day, start=time(9), end=time(17)) for day in range(7)
     )
-
-
-def set_rules(**values):
-    rules = BookingRules.load()
-    for name, value in values.items():
-        setattr(rules, name, value)
-    rules.save()
-    return rules
 
 
 def at(days, hh_mm="10:00"):

@@ -209,7 +209,8 @@ def decline(consult, message, now=None):
             raise BookingError(f"This request is {consult.get_status_display().lower()}.")
         was_confirmed = consult.status == Status.CONFIRMED
         consult.decline_message = message
-        _set_status(consult, Status.DECLINED, now, extra=["decline_message"])
+        extra = ["decline_message", *_withdraw_invitation(consult, was_confirmed)]
+        _set_status(consult, Status.DECLINED, now, extra=extra)
         emails.queue_declined(consult, message, cancel_invitation=was_confirmed)
     return consult
 
@@ -225,7 +226,9 @@ def cancel(consult, now=None):
                 "your confirmation email instead."
             )
         was_confirmed = consult.status == Status.CONFIRMED
-        _set_status(consult, Status.CANCELLED, now)
+        _set_status(
+            consult, Status.CANCELLED, now, extra=_withdraw_invitation(consult, was_confirmed)
+        )
         emails.queue_cancelled(consult, cancel_invitation=was_confirmed, by_visitor=True)
     return consult
 
@@ -261,6 +264,14 @@ def reschedule(consult, start, now=None):
         )
         emails.queue_rescheduled(consult, old_starts_at=old_start)
     return consult
+
+
+def _withdraw_invitation(consult, was_confirmed):
+    """A CANCEL must carry a higher SEQUENCE than the invitation it withdraws (RFC 5546)."""
+    if not was_confirmed:
+        return []
+    consult.invitation_sequence += 1
+    return ["invitation_sequence"]
 
 
 def _set_status(consult, status, now, extra=()):

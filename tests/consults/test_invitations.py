@@ -61,3 +61,19 @@ def test_a_moved_consult_raises_the_sequence():
     c.invitation_sequence += 1
     _, second = parse(invite(c, "REQUEST"))
     assert second["sequence"] == first["sequence"] + 1
+
+
+def test_a_cancelled_confirmed_consult_withdraws_with_a_higher_sequence(settings):
+    from consults import booking
+    from consults.models import OutboundEmail
+
+    c = consult(status=ConsultRequest.Status.CONFIRMED)
+    c.starts_at = c.starts_at.replace(year=2099)
+    c.ends_at = c.ends_at.replace(year=2099)
+    c.blocked_until = c.blocked_until.replace(year=2099)
+    c.save()
+    booking.decline(c, "Sorry")
+    email = OutboundEmail.objects.get(consult=c, kind="declined")
+    calendar, event = parse(email.ics)
+    assert str(calendar["method"]) == "CANCEL"
+    assert event["sequence"] == 1

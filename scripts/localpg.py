@@ -21,6 +21,7 @@ Only the standard library is used: this runs before the virtualenv has anything.
 import argparse
 import contextlib
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -82,6 +83,44 @@ def server_user():
             check=True,
         )
         return pwd.getpwnam("postgres")
+
+
+def reachable(user, path):
+    """Whether the server's account can read and enter this folder."""
+    if user is None:
+        return True
+    probe = subprocess.run(
+        ["test", "-r", str(path), "-a", "-x", str(path)],
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def reachable_place(user, path, kind):
+    """The folder itself, or (as root, in a private folder such as /root) a stand-in.
+
+    PostgreSQL refuses to run as root, and the `postgres` account cannot enter a
+    root-only home folder, so binaries are copied and data kept under /var/tmp.
+    """
+    if reachable(user, path.parent if kind == "data" else path):
+        return path
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    # /var/tmp survives reboots, unlike /tmp, and is open to every account.
+    stand_in = Path("/var/tmp") / f"practice-pg-{kind}-{digest}"  # noqa: S108
+    if kind == "bin":
+        # pgserver's binaries find their libraries at ../../../pgserver.libs: copy the
+        # package and its libraries side by side, keeping that layout.
+        package = path.parent.parent
+        if not stand_in.exists():
+            for folder in (package, package.parent / f"{package.name}.libs"):
+                if folder.exists():
+                    shutil.copytree(folder, stand_in / folder.name, symlinks=True)
+        stand_in = stand_in / package.name / path.parent.name / path.name
+    print(f"localpg: {path} is private to root; using {stand_in} instead")
+    return stand_in
 
 
 def run_as(user, cmd, **kwargs):
@@ -252,6 +291,9 @@ def main():
         data_dir = args.data.resolve()
 
     started_here = False
+    bin_dir = reachable_place(user, bin_dir, "bin")
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    data_dir = reachable_place(user, data_dir, "data")
     port = running_port(data_dir)
     try:
         if port is None:

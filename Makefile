@@ -9,12 +9,14 @@ LOCALPG := $(PY) scripts/localpg.py
 RUN_DB := $(LOCALPG) --data var/postgres --
 PORT ?= 8000
 
-.PHONY: help install run superuser test lint check-migrations pytest clean
+.PHONY: help install run superuser test lint check-migrations pytest clean bench lighthouse
 
 help:
 	@echo "make run        serve the site at http://127.0.0.1:$(PORT) (sets everything up)"
-	@echo "make superuser  create an admin account for http://127.0.0.1:$(PORT)/admin/"
+	@echo "make superuser  create an admin account (with two-factor sign-in) for http://127.0.0.1:$(PORT)/admin/"
 	@echo "make test       run every check and test"
+	@echo "make bench      measure pages against a static file (needs wrk)"
+	@echo "make lighthouse Lighthouse scores of home, the article and /consult/ (needs npm)"
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +33,7 @@ run: $(INSTALLED)
 
 superuser: $(INSTALLED)
 	@mkdir -p var
-	DEBUG=$${DEBUG:-true} $(RUN_DB) sh -c '$(PY) manage.py migrate --noinput >/dev/null && $(PY) manage.py createsuperuser'
+	DEBUG=$${DEBUG:-true} $(RUN_DB) sh -c '$(PY) manage.py migrate --noinput >/dev/null && $(PY) manage.py create_admin'
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
@@ -47,6 +49,19 @@ check-migrations:
 
 pytest:
 	$(PY) -m pytest
+
+# Not part of `make test`: minutes long, and its figures depend on the machine.
+bench: $(INSTALLED)
+	$(PY) bench/run.py
+
+NODE_INSTALLED := node_modules/.installed
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lighthouse: $(INSTALLED) $(NODE_INSTALLED)
+	$(PY) bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,6 +1,7 @@
 """Admin for articles (with their old addresses) and the fixed set of pages."""
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef
 from django.utils.html import format_html
 
 from .models import Article, ArticleSlugRedirect, Page
@@ -50,11 +51,17 @@ class ArticleAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_queryset(self, request):
+        # Whether each article is live, in the list's own query rather than one per row.
+        live = Article.objects.published().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(live_now=Exists(live))
+
     @admin.display(description="Preview")
     def preview(self, obj):
         if obj is None or obj.pk is None:
             return "Save the article first, then a preview link appears here."
-        if obj.is_live:
+        live = obj.live_now if hasattr(obj, "live_now") else obj.is_live
+        if live:
             return format_html('<a href="{}">Live on the site</a>', obj.get_absolute_url())
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">Preview</a>', obj.get_preview_url()

@@ -3,7 +3,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 
-from core.models import PracticeProfile
+from core.cache import practice_profile
 
 from .models import Article
 from .seo import absolute_url
@@ -13,10 +13,10 @@ FEED_LENGTH = 20
 
 class ArticleFeed(Feed):
     def title(self):
-        return f"{PracticeProfile.load().practice_name}: articles"
+        return f"{practice_profile().practice_name}: articles"
 
     def description(self):
-        return f"New articles from {PracticeProfile.load().practice_name}."
+        return f"New articles from {practice_profile().practice_name}."
 
     def link(self):
         return absolute_url(reverse("blog:article_list"))
@@ -43,4 +43,4 @@ class ArticleFeed(Feed):
         return item.updated_at
 
     def item_author_name(self, item):
-        return PracticeProfile.load().therapist_name
+        return practice_profile().therapist_name

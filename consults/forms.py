@@ -30,19 +30,23 @@ def clean_text(value):
 
 
 class SlotChoiceField(forms.ChoiceField):
-    """A choice among open times; the template shows them one fieldset per day."""
+    """A choice among open times, shown by consults/_slot_picker.html one fieldset per day.
+
+    Any well-formed time is accepted here: whether it is still open is decided when it
+    is booked, so a time taken meanwhile gets "just taken", not "not a valid choice".
+    """
 
     widget = forms.RadioSelect
 
-    def __init__(self, open_slots=(), **kwargs):
-        self.open_slots = list(open_slots)
-        choices = [(slot.key, slot.key) for slot in self.open_slots]
-        choices.append((NONE_OF_THESE, "None of these times work for me"))
+    def __init__(self, *, allow_none=True, **kwargs):
+        self.allow_none = allow_none
+        choices = [(NONE_OF_THESE, "None of these times work for me")] if allow_none else []
         super().__init__(choices=choices, **kwargs)
 
     def valid_value(self, value):
-        # An unknown time is reported by the form as "just taken", not as a bad choice.
-        return value == NONE_OF_THESE or slots.parse_key(value) is not None
+        if value == NONE_OF_THESE:
+            return self.allow_none
+        return slots.parse_key(value) is not None
 
 
 class ConsultForm(forms.Form):
@@ -119,11 +123,6 @@ class ConsultForm(forms.Form):
         self.fields["consent"].label = format_html(
             'I understand this form is not for emergencies, and I agree to the <a href="{}">privacy policy</a>.',
             reverse("blog:page", args=["privacy"]),
-        )
-        self.fields["slot"] = SlotChoiceField(
-            open_slots,
-            label=self.fields["slot"].label,
-            error_messages=self.fields["slot"].error_messages,
         )
         if not open_slots:
             self.fields["slot"].initial = NONE_OF_THESE
@@ -204,22 +203,14 @@ class ConsultForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    slot = SlotChoiceField(label="Pick a new time")
-
-    def __init__(self, *args, open_slots=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["slot"] = SlotChoiceField(
-            open_slots,
-            label="Pick a new time",
-            error_messages={"required": "Please pick a new time."},
-        )
-        # "None of these" is not a new time.
-        self.fields["slot"].choices = self.fields["slot"].choices[:-1]
-
-    def clean_slot(self):
-        if self.cleaned_data["slot"] == NONE_OF_THESE:
-            raise forms.ValidationError("Please pick a new time.")
-        return self.cleaned_data["slot"]
+    slot = SlotChoiceField(
+        allow_none=False,
+        label="Pick a new time",
+        error_messages={
+            "required": "Please pick a new time.",
+            "invalid_choice": "Please pick a new time.",
+        },
+    )
 
     @property
     def chosen_start(self):

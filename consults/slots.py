@@ -9,7 +9,7 @@ offered; a wall time that happens twice (the hour repeated in autumn) is offered
 once, at its first occurrence. Lengths and buffers are real elapsed time.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
@@ -27,11 +27,10 @@ class Rules:
 class Slot:
     start: datetime  # aware, UTC
     end: datetime  # aware, UTC
+    key: str = field(init=False, compare=False)  # the value a form posts for this slot
 
-    @property
-    def key(self):
-        """The value a form posts for this slot."""
-        return self.start.strftime("%Y-%m-%dT%H:%MZ")
+    def __post_init__(self):
+        object.__setattr__(self, "key", self.start.strftime("%Y-%m-%dT%H:%MZ"))
 
 
 def parse_key(value):
@@ -140,3 +139,29 @@ def by_local_day(slots, tz):
         (day, list(group))
         for day, group in groupby(slots, key=lambda slot: slot.start.astimezone(tz).date())
     ]
+
+
+def week_page(slots, tz, week):
+    """One week-long page of slots, counted from the first local day with an open time.
+
+    Returns (the page's slots, the page number actually shown, how many pages).
+    An out-of-range page number shows the nearest page.
+    """
+    if not slots:
+        return [], 0, 0
+    first_day = slots[0].start.astimezone(tz).date()
+
+    def page_of(slot):
+        return (slot.start.astimezone(tz).date() - first_day).days // 7
+
+    count = page_of(slots[-1]) + 1
+    week = min(max(week, 0), count - 1)
+    return [slot for slot in slots if page_of(slot) == week], week, count
+
+
+def page_containing(slots, tz, start):
+    """The page number whose week holds this start time, or None."""
+    if not slots or start is None:
+        return None
+    first_day = slots[0].start.astimezone(tz).date()
+    return max((start.astimezone(tz).date() - first_day).days // 7, 0)

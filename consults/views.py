@@ -6,10 +6,13 @@ import secrets
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core import ratelimit
+from core.cache import cached_fragment
 from core.models import PracticeProfile
 
 from . import booking, invitations, slots, tokens
@@ -34,16 +37,53 @@ VISITOR_STATUS = {
 }
 
 
-def _context(form, rules, profile, open_slots, **extra):
+def _week(request, open_slots, tz):
+    """Which week of open times to show: the one holding the time just picked, if any,
+    else the one asked for (?week=N, or the form's hidden `week` after a POST)."""
+    picked = slots.page_containing(open_slots, tz, slots.parse_key(request.POST.get("slot")))
+    if picked is not None:
+        return picked
+    try:
+        return int(request.POST.get("week") or request.GET.get("week") or 0)
+    except ValueError:
+        return 0
+
+
+def _context(form, rules, profile, open_slots, *, week=0, **extra):
     tz = profile.tz
+    page, week, weeks = slots.week_page(open_slots, tz, week)
     return {
         "form": form,
         "rules": rules,
         "tz": tz,
         "tz_label": tz.key.rsplit("/", 1)[-1].replace("_", " "),
-        "groups": slots.by_local_day(open_slots, tz),
+        "groups": slots.by_local_day(page, tz),
+        "week": week,
+        "previous_week": week - 1 if week > 0 else None,
+        "next_week": week + 1 if week + 1 < weeks else None,
         **extra,
     }
+
+
+def _blank_slot_picker(form, context):
+    """The open times as nobody has answered them yet: the same HTML for every visitor
+    while the times are the same, so it is rendered once per process for each set of
+    times (the longest part of the page to render)."""
+    tz = context["tz"]
+    key = (
+        "consults/_slot_picker.html",
+        tz.key,
+        context["week"],
+        context["next_week"],
+        tuple(slot.key for _, day in context["groups"] for slot in day),
+    )
+    return cached_fragment(
+        key,
+        lambda: render_to_string(
+            "consults/_slot_picker.html",
+            {**context, "field": form["slot"], "allow_none": True},
+        ),
+    )
 
 
 @never_cache
@@ -51,14 +91,23 @@ def book(request):
     rules = BookingRules.load()
     profile = PracticeProfile.load()
     open_slots = booking.available_slots(rules=rules, profile=profile)
+    week = _week(request, open_slots, profile.tz)
     if request.method != "POST":
         initial = ConsultForm.initial_values()
         form = ConsultForm(initial=initial, open_slots=open_slots)
-        return render(request, "consults/book.html", _context(form, rules, profile, open_slots))
+        context = _context(form, rules, profile, open_slots, week=week)
+        context["slot_picker"] = _blank_slot_picker(form, context)
+        return render(request, "consults/book.html", context)
 
     form = ConsultForm(request.POST, open_slots=open_slots)
     if not form.is_valid():
-        return render(request, "consults/book.html", _context(form, rules, profile, open_slots))
+        context = _context(form, rules, profile, open_slots, week=week)
+        return render(request, "consults/book.html", context)
+    # Counted per client address once the form is complete, so fixing a typo never uses
+    # up a try; shared by every process (core.ratelimit).
+    retry_after = ratelimit.client_limit(request, "consult", "CONSULT_RATE_LIMIT")
+    if retry_after:
+        return ratelimit.too_many_requests(request, "consults/rate_limited.html", retry_after)
     if form.is_probably_bot():
         # Looks like success to the bot; nothing is stored or sent.
         log.info("consult form: discarded a submission that looked automated")
@@ -74,7 +123,8 @@ def book(request):
         form = ConsultForm(request.POST, open_slots=open_slots)
         form.is_valid()
         form.add_error("slot", str(taken))
-        return render(request, "consults/book.html", _context(form, rules, profile, open_slots))
+        context = _context(form, rules, profile, open_slots, week=week)
+        return render(request, "consults/book.html", context)
     request.session[SESSION_KEY] = str(consult.public_id)
     return redirect("consults:received")
 
@@ -108,15 +158,16 @@ def manage(request, token):
     profile = PracticeProfile.load()
     changeable = booking.can_change(consult, rules)
     open_slots = booking.available_slots(rules=rules, profile=profile, ignore=consult)
-    form = RescheduleForm(open_slots=open_slots) if changeable and consult.starts_at else None
+    week = _week(request, open_slots, profile.tz)
+    form = RescheduleForm() if changeable and consult.starts_at else None
     if request.method == "POST" and form is not None:
-        form = RescheduleForm(request.POST, open_slots=open_slots)
+        form = RescheduleForm(request.POST)
         if form.is_valid():
             try:
                 booking.reschedule(consult, form.chosen_start)
             except booking.SlotTaken as taken:
                 open_slots = booking.available_slots(rules=rules, profile=profile, ignore=consult)
-                form = RescheduleForm(request.POST, open_slots=open_slots)
+                form = RescheduleForm(request.POST)
                 form.is_valid()
                 form.add_error("slot", str(taken))
             except booking.BookingError as error:
@@ -135,6 +186,7 @@ def manage(request, token):
         rules,
         profile,
         open_slots,
+        week=week,
         consult=consult,
         token=token,
         changeable=changeable,

@@ -2,8 +2,9 @@
 
 from django.conf import settings
 
-from .models import PracticeProfile
+from .cache import practice_profile
 
 
 def practice(request):
-    return {"practice": PracticeProfile.load(), "SITE_URL": settings.SITE_URL}
+    # Read with the content state (core.cache): no query on most requests.
+    return {"practice": practice_profile(), "SITE_URL": settings.SITE_URL}

@@ -1,4 +1,4 @@
-"""Top-level URLs: the admin at ADMIN_URL, the blog and pages, consults, site files."""
+"""Top-level URLs: the two-factor admin at ADMIN_URL, the blog and pages, consults, site files."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -10,10 +10,8 @@ from blog.sitemaps import sitemaps as blog_sitemaps
 from consults.sitemaps import sitemaps as consult_sitemaps
 from core import views as core_views
 
-admin.site.site_header = "Practice admin"
-admin.site.site_title = "Practice admin"
-admin.site.index_title = "Your website"
-
+# admin.site is core.admin_site.PracticeAdminSite (INSTALLED_APPS): two-factor sign-in,
+# with django-axes locking out repeated failures.
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("robots.txt", core_views.robots_txt, name="robots_txt"),

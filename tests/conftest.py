@@ -49,3 +49,72 @@ def axe_violations():
         ]
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with an empty page cache (core.cache): the database is rolled
+    back between tests, and a page rendered for one test's data must not reach another."""
+    from core import cache
+
+    cache.reset()
+    yield
+    cache.reset()
+
+
+@pytest.fixture(autouse=True)
+def _consult_rate_limit_off(settings):
+    """Most tests book many times from one address: the limit is off unless a test
+    (tests/security/test_rate_limit.py) turns it back on."""
+    settings.CONSULT_RATE_LIMIT = None
+
+
+def totp_device(user):
+    """The user's authenticator-app device (created confirmed if they have none)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app")
+
+
+def current_code(device):
+    """The 6-digit code an authenticator app would show now for this device."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login_with_otp(client_or_page, user, *, password=None, base_url=None):
+    """Sign a staff user in to the two-factor admin.
+
+    A Django test client is signed in directly, as if through the form (session plus
+    verified device). A Playwright page goes through the real sign-in form at
+    base_url, with the password and the current code.
+    """
+    from django.conf import settings
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    device = totp_device(user)
+    if hasattr(client_or_page, "force_login"):
+        client_or_page.force_login(user)
+        session = client_or_page.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client_or_page
+    page = client_or_page
+    page.goto(f"{base_url}/{settings.ADMIN_URL}login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Authentication code").fill(current_code(device))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/{settings.ADMIN_URL}")
+    return page
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's admin_client, signed in with a second factor as the admin requires."""
+    from django.test import Client
+
+    return login_with_otp(Client(), admin_user)

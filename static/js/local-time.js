@@ -22,7 +22,7 @@
     var start = new Date(input.getAttribute("data-start"));
     if (isNaN(start)) return;
     if (practiceFormat.format(start) === visitorFormat.format(start)) return;
-    var label = document.querySelector('label[for="' + input.id + '"]');
+    var label = input.labels && input.labels[0];  // no document-wide search per time
     if (!label) return;
     var extra = document.createElement("span");
     extra.className = "local-time";

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from blog.models import Article, Page
+from tests.conftest import login_with_otp
 
 from .builders import make_article, make_draft
 
@@ -15,8 +16,7 @@ ADMIN = "/admin/blog"
 @pytest.fixture
 def admin_client(client):
     user = get_user_model().objects.create_superuser("therapist", "t@example.test", "pw")
-    client.force_login(user)
-    return client
+    return login_with_otp(client, user)
 
 
 def test_article_list_links_drafts_to_their_preview(admin_client):

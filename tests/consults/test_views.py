@@ -182,12 +182,37 @@ def test_the_honeypot_is_hidden_by_css_class_not_inline_style(client):
     assert "style=" not in html
 
 
-def test_open_times_are_grouped_by_day_with_the_zone_named(client):
+def test_open_times_are_grouped_by_day_a_week_at_a_time_with_the_zone_named(client):
     open_every_day()
     html = get_form(client).content.decode()
-    assert html.count('<fieldset class="slot-day">') >= 20
+    assert html.count('<fieldset class="slot-day">') == 7
     assert "America/New_York" in html
     assert "None of these times work for me" in html
+    assert 'href="?week=1#slot-picker">Later times</a>' in html
+    assert "Earlier times" not in html
+
+
+def test_later_weeks_show_the_next_days_and_the_last_week_has_no_later_link(client):
+    open_every_day()
+    first_week = get_form(client).context["groups"]
+    second = client.get("/consult/?week=1")
+    second_week = second.context["groups"]
+    assert second_week[0][0] - first_week[0][0] == timedelta(days=7)
+    assert "Earlier times" in second.content.decode()
+    last = client.get("/consult/?week=99")
+    assert "Later times" not in last.content.decode()
+    assert last.context["groups"]
+    assert client.get("/consult/?week=nonsense").status_code == 200
+
+
+def test_after_an_error_the_week_of_the_chosen_time_is_shown_without_links(client):
+    open_every_day()
+    page = client.get("/consult/?week=2")
+    chosen = page.context["groups"][0][1][0]
+    response = post(client, page, slot=chosen.key, email="not-an-email", availability="")
+    html = response.content.decode()
+    assert f'value="{chosen.key}" data-start="{chosen.key}" checked' in html
+    assert "Later times" not in html
 
 
 def test_picking_a_time_holds_it_and_it_disappears_from_the_page(client):

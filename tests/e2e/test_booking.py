@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from consults import booking, tokens
 from consults.models import ConsultRequest
+from tests.conftest import login_with_otp
 from tests.consults.builders import open_every_day
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,12 +74,11 @@ def test_pick_a_time_confirm_in_admin_then_cancel(live_server, page, axe_violati
     assert consult.starts_at == first.start
 
     # The therapist confirms with one click in the admin.
-    get_user_model().objects.create_superuser("therapist", "t@example.com", "a-long-password-1")
+    user = get_user_model().objects.create_superuser(
+        "therapist", "t@example.com", "a-long-password-1"
+    )
     admin = page.context.new_page()
-    admin.goto(f"{live_server.url}/admin/login/")
-    admin.get_by_label("Username").fill("therapist")
-    admin.get_by_label("Password").fill("a-long-password-1")
-    admin.get_by_role("button", name="Log in").click()
+    login_with_otp(admin, user, password="a-long-password-1", base_url=live_server.url)
     admin.goto(f"{live_server.url}/admin/consults/consultrequest/{consult.pk}/change/")
     admin.get_by_role("button", name=re.compile("^Confirm")).first.click()
     consult.refresh_from_db()

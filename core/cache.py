@@ -1,0 +1,265 @@
+"""Rendered public pages kept in each web process's memory, and how they go stale.
+
+A page whose HTML is the same for every visitor (an article, the home page, the
+article list, the feed) is rendered once per process and then served from memory,
+gzipped ahead of time and with an ETag, so a repeat visit gets a 304.
+
+What keeps it right is the *content state*: the token in core.ContentVersion, which
+every save or delete of a watched model replaces (in the same transaction as the
+change), and the next moment a scheduled article goes live. A process reads the state
+together with the practice profile in one query, at most once every
+CONTENT_CHECK_SECONDS; a different state empties its page cache. Changes made in this
+process are seen at once; changes made in another gunicorn worker within a second.
+
+Fragments (cached_fragment) are the other half: a piece of a page that differs between
+visitors, such as the open times on /consult/, keyed by everything it is rendered
+from, so it needs no invalidation at all.
+
+A response is only kept when nothing in it can belong to one visitor: status 200,
+no cookie set, no CSRF token used, no session or messages read, no Vary header,
+nothing marked private or no-cache by the view.
+"""
+
+import gzip
+import hashlib
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+
+from django.conf import settings
+from django.db.models import Subquery
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+
+from .models import ContentVersion, PracticeProfile
+
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+_NOT_SHARED = re.compile(r"\b(private|no-cache|no-store)\b")
+_MIN_GZIP_BYTES = 200
+
+_lock = threading.Lock()
+_schedules = []
+
+
+@dataclass(frozen=True)
+class ContentState:
+    token: uuid.UUID | None
+    next_change: datetime | None  # when a scheduled article goes live, if any
+    profile: PracticeProfile
+    checked_at: float
+
+    @property
+    def key(self):
+        return (self.token, self.next_change)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    content: bytes
+    gzipped: bytes | None
+    headers: tuple
+    etag: str
+
+
+class _Local:
+    state = None
+    pages = OrderedDict()
+    pages_key = None
+    fragments = OrderedDict()
+
+
+_local = _Local()
+
+
+def watch(*models):
+    """Replace the content token whenever one of these models is saved or deleted."""
+    for model in models:
+        post_save.connect(_content_changed, sender=model, dispatch_uid=f"core.cache.save.{model}")
+        post_delete.connect(
+            _content_changed, sender=model, dispatch_uid=f"core.cache.delete.{model}"
+        )
+
+
+def watch_schedule(next_change_queryset):
+    """Register a function of `now` returning a queryset of one datetime: the next moment
+    a page changes by itself (a scheduled article going live). Cached pages expire then."""
+    _schedules.append(next_change_queryset)
+
+
+def _content_changed(**kwargs):
+    bump()
+
+
+def bump():
+    """Give the content a new token, in the current transaction, and forget ours."""
+    ContentVersion.objects.bulk_create(
+        [ContentVersion(pk=1, token=uuid.uuid4())],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["token", "changed_at"],
+    )
+    reset()
+
+
+def reset():
+    """Forget this process's state, pages and fragments (the next request reads the state
+    again)."""
+    with _lock:
+        _local.state = None
+        _local.pages.clear()
+        _local.pages_key = None
+        _local.fragments.clear()
+
+
+def cached_fragment(key, render):
+    """render(), kept in this process under `key`, which must name everything the
+    fragment is made from (and nothing secret: keys are hashed, fragments are not)."""
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+    with _lock:
+        fragment = _local.fragments.get(digest)
+        if fragment is not None:
+            _local.fragments.move_to_end(digest)
+            return fragment
+    fragment = render()
+    with _lock:
+        _local.fragments[digest] = fragment
+        while len(_local.fragments) > settings.PAGE_CACHE_ENTRIES:
+            _local.fragments.popitem(last=False)
+    return fragment
+
+
+def _read_state(now):
+    annotations = {
+        "content_token": Subquery(ContentVersion.objects.filter(pk=1).values("token")[:1])
+    }
+    for index, schedule in enumerate(_schedules):
+        annotations[f"next_change_{index}"] = Subquery(schedule(now))
+    profile = PracticeProfile.objects.annotate(**annotations).filter(pk=1).first()
+    if profile is None:
+        PracticeProfile.load()  # creates the row, once in the site's life
+        profile = PracticeProfile.objects.annotate(**annotations).get(pk=1)
+    changes = [getattr(profile, f"next_change_{index}") for index in range(len(_schedules))]
+    return ContentState(
+        token=profile.content_token,
+        next_change=min((c for c in changes if c is not None), default=None),
+        profile=profile,
+        checked_at=time.monotonic(),
+    )
+
+
+def current_state():
+    """This process's view of the content state, read again when older than allowed."""
+    state = _local.state
+    if state is not None:
+        age = time.monotonic() - state.checked_at
+        fresh = 0 <= age < settings.CONTENT_CHECK_SECONDS
+        scheduled_passed = state.next_change is not None and timezone.now() >= state.next_change
+        if fresh and not scheduled_passed:
+            return state
+    state = _read_state(timezone.now())
+    with _lock:
+        _local.state = state
+    return state
+
+
+def practice_profile():
+    """The practice profile, as of the current content state (no query most of the time)."""
+    return current_state().profile
+
+
+def _lookup(state_key, page_key):
+    with _lock:
+        if _local.pages_key != state_key:
+            _local.pages.clear()
+            _local.pages_key = state_key
+            return None
+        page = _local.pages.get(page_key)
+        if page is not None:
+            _local.pages.move_to_end(page_key)
+        return page
+
+
+def _store(state_key, page_key, page):
+    with _lock:
+        if _local.pages_key != state_key:
+            return
+        _local.pages[page_key] = page
+        while len(_local.pages) > settings.PAGE_CACHE_ENTRIES:
+            _local.pages.popitem(last=False)
+
+
+def _is_shared(request, response):
+    """Whether this response is the same for every visitor, so it may be kept."""
+    messages = getattr(request, "_messages", None)
+    session = getattr(request, "session", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not response.has_header("Vary")
+        and not _NOT_SHARED.search(response.get("Cache-Control", ""))
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not (session is not None and session.accessed)
+        and not (messages is not None and getattr(messages, "used", False))
+    )
+
+
+def _freeze(response):
+    content = response.content
+    gzipped = gzip.compress(content, compresslevel=9, mtime=0)
+    if len(content) < _MIN_GZIP_BYTES or len(gzipped) >= len(content):
+        gzipped = None
+    headers = tuple(
+        (name, value)
+        for name, value in response.items()
+        if name.lower() not in {"content-length", "etag", "cache-control", "vary"}
+    )
+    etag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+    return CachedPage(content, gzipped, headers, etag)
+
+
+def _thaw(request, page):
+    use_gzip = page.gzipped is not None and _ACCEPTS_GZIP.search(
+        request.META.get("HTTP_ACCEPT_ENCODING", "")
+    )
+    response = HttpResponse(page.gzipped if use_gzip else page.content)
+    for name, value in page.headers:
+        response[name] = value
+    if use_gzip:
+        response["Content-Encoding"] = "gzip"
+    if page.gzipped is not None:
+        patch_vary_headers(response, ["Accept-Encoding"])
+    # Browsers and proxies may keep it, but ask each time; the ETag makes that a 304.
+    response["Cache-Control"] = "no-cache"
+    response["ETag"] = page.etag
+    return get_conditional_response(request, etag=page.etag, response=response)
+
+
+def cached_page(view):
+    """Serve a GET of this view from the process's page cache (see the module docstring)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        state = current_state()
+        page_key = request.get_full_path()
+        page = _lookup(state.key, page_key)
+        if page is None:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            if not _is_shared(request, response):
+                return response
+            page = _freeze(response)
+            _store(state.key, page_key, page)
+        return _thaw(request, page)
+
+    return wrapper

@@ -1,0 +1,185 @@
+"""The page cache (core.cache): what is kept, for whom, and how a change reaches every
+web process."""
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.test import RequestFactory
+
+from blog.models import Article, Page
+from core import cache
+from core.models import PracticeProfile
+from tests.blog.builders import days_from_now, make_article
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_a_saved_article_is_shown_at_once(client):
+    article = make_article(slug="changing", title="First title")
+    assert "First title" in client.get("/blog/changing/").content.decode()
+    article.title = "Second title"
+    article.save()
+    content = client.get("/blog/changing/").content.decode()
+    assert "Second title" in content
+    assert "First title" not in content
+    assert "Second title" in client.get("/blog/").content.decode()
+
+
+def test_a_deleted_article_leaves_the_lists(client):
+    article = make_article(slug="going")
+    assert "/blog/going/" in client.get("/").content.decode()
+    article.delete()
+    assert "/blog/going/" not in client.get("/").content.decode()
+    assert client.get("/blog/going/").status_code == 404
+
+
+def test_a_changed_page_and_profile_are_shown_at_once(client):
+    client.get("/about/")
+    about = Page.objects.get(slug="about")
+    about.title = "How I work, changed"
+    about.save()
+    profile = PracticeProfile.load()
+    profile.practice_name = "Renamed Practice"
+    profile.save()
+    content = client.get("/about/").content.decode()
+    assert "How I work, changed" in content
+    assert "Renamed Practice" in content
+
+
+def test_a_scheduled_article_appears_on_cached_pages_when_its_time_comes(client):
+    make_article(slug="scheduled", published_at=days_from_now(1))
+    assert "/blog/scheduled/" not in client.get("/").content.decode()
+    assert "/blog/scheduled/" not in client.get("/blog/feed/").content.decode()
+    with time_machine.travel(days_from_now(2), tick=False):
+        assert "/blog/scheduled/" in client.get("/").content.decode()
+        assert "/blog/scheduled/" in client.get("/blog/feed/").content.decode()
+
+
+def test_repeat_visits_get_304_and_compressed_pages(client):
+    first = client.get("/blog/when-closeness-feels-unsafe/", HTTP_ACCEPT_ENCODING="gzip")
+    assert first["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in first["Vary"]
+    assert first["Cache-Control"] == "no-cache"
+    plain = client.get("/blog/when-closeness-feels-unsafe/")
+    assert gzip.decompress(first.content) == plain.content
+    assert not plain.has_header("Content-Encoding")
+
+    again = client.get("/blog/when-closeness-feels-unsafe/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+@pytest.mark.django_db(transaction=True)  # the other process must see our rows
+def test_a_change_made_by_another_process_reaches_this_one(client, settings, tmp_path):
+    """Another gunicorn worker saves the article: this process sees the new content
+    token at its next check (CONTENT_CHECK_SECONDS; 0 here, so the test need not wait)."""
+    make_article(slug="shared", title="Before")
+    assert "Before" in client.get("/blog/shared/").content.decode()
+
+    # The other worker: its own interpreter and connection, saving through the ORM.
+    script = tmp_path / "other_worker.py"
+    script.write_text(
+        "import django\n"
+        "django.setup()\n"
+        "from blog.models import Article\n"
+        "article = Article.objects.get(slug='shared')\n"
+        "article.title = 'After'\n"
+        "article.save()\n"
+    )
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+        "PYTHONPATH": str(ROOT),
+    }
+    subprocess.run([sys.executable, str(script)], env=env, check=True, cwd=ROOT)
+
+    settings.CONTENT_CHECK_SECONDS = 0
+    content = client.get("/blog/shared/").content.decode()
+    assert "After" in content
+    assert "Before" not in content
+
+
+def _counting_view(body_maker):
+    calls = []
+
+    @cache.cached_page
+    def view(request):
+        calls.append(request)
+        return body_maker(request)
+
+    return view, calls
+
+
+def test_a_response_with_a_csrf_token_is_never_kept():
+    view, calls = _counting_view(lambda request: HttpResponse(f"token {get_token(request)}"))
+    factory = RequestFactory()
+    first = view(factory.get("/form/")).content
+    second = view(factory.get("/form/")).content
+    assert len(calls) == 2
+    assert first != second
+
+
+def test_a_response_that_sets_a_cookie_or_is_private_is_never_kept():
+    def with_cookie(request):
+        response = HttpResponse("hello")
+        response.set_cookie("seen", "yes")
+        return response
+
+    def private(request):
+        response = HttpResponse("hello")
+        response["Cache-Control"] = "private"
+        return response
+
+    for make in (with_cookie, private):
+        view, calls = _counting_view(make)
+        view(RequestFactory().get("/x/"))
+        view(RequestFactory().get("/x/"))
+        assert len(calls) == 2
+
+
+def test_a_shared_response_is_kept_and_rendered_once():
+    view, calls = _counting_view(lambda request: HttpResponse("the same for everyone"))
+    view(RequestFactory().get("/y/"))
+    assert view(RequestFactory().get("/y/")).content == b"the same for everyone"
+    assert len(calls) == 1
+
+
+def test_drafts_and_previews_are_not_served_from_the_cache(client, admin_client):
+    draft = make_article(slug="a-draft", status=Article.Status.DRAFT)
+    assert client.get("/blog/a-draft/").status_code == 404
+    preview = admin_client.get(draft.get_preview_url())
+    assert preview.status_code == 200
+    assert "no-cache" in preview["Cache-Control"]
+    assert client.get(draft.get_preview_url()).status_code == 404
+
+
+def test_the_consult_page_shares_only_the_open_times(client):
+    from tests.consults.builders import open_every_day
+
+    open_every_day()
+    first = client.get("/consult/")
+    second = client.get("/consult/")
+    # The form's hidden values and CSRF token are each visitor's own...
+    assert (
+        first.context["form"].initial["submission_key"]
+        != (second.context["form"].initial["submission_key"])
+    )
+    assert "no-cache" in first["Cache-Control"] or "no-store" in first["Cache-Control"]
+    # ...while the open times are the same HTML.
+    assert first.context["slot_picker"] == second.context["slot_picker"]
+    assert 'name="slot"' in first.context["slot_picker"]
+    assert settings.PAGE_CACHE_ENTRIES > 0

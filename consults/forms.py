@@ -38,6 +38,8 @@ class SlotChoiceField(forms.ChoiceField):
 
     widget = forms.RadioSelect
 
+    default_error_messages = {"invalid_choice": "Please pick one of the times shown."}
+
     def __init__(self, *, allow_none=True, **kwargs):
         self.allow_none = allow_none
         choices = [(NONE_OF_THESE, "None of these times work for me")] if allow_none else []
@@ -83,7 +85,10 @@ class ConsultForm(forms.Form):
         ],
         widget=forms.RadioSelect,
         initial=ConsultRequest.ContactMethod.EMAIL,
-        error_messages={"required": "Please choose how I should contact you."},
+        error_messages={
+            "required": "Please choose how I should contact you.",
+            "invalid_choice": "Please choose email, a phone call or a text message.",
+        },
     )
     slot = SlotChoiceField(
         label="Pick a time that suits you",
@@ -206,10 +211,7 @@ class RescheduleForm(forms.Form):
     slot = SlotChoiceField(
         allow_none=False,
         label="Pick a new time",
-        error_messages={
-            "required": "Please pick a new time.",
-            "invalid_choice": "Please pick a new time.",
-        },
+        error_messages={"required": "Please pick a new time."},
     )
 
     @property

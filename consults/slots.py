@@ -36,9 +36,13 @@ class Slot:
 def parse_key(value):
     """The UTC start a posted slot value names, or None if it is not one of ours."""
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+        start = datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
+    # Times at the very edges of the calendar cannot be moved into another zone.
+    if not datetime.min.year < start.year < datetime.max.year:
+        return None
+    return start
 
 
 def local_datetime(day, wall_time, tz):

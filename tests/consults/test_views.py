@@ -93,7 +93,7 @@ def test_refresh_and_double_click_create_one_request(client):
         ),
         ({"name": "x" * 101}, "name", "at most 100 characters"),
         ({"message": "x" * 1001}, "message", "at most 1000 characters"),
-        ({"contact_method": "carrier-pigeon"}, "contact_method", "Select a valid choice"),
+        ({"contact_method": "carrier-pigeon"}, "contact_method", "Please choose email, a phone"),
     ],
     ids=[
         "blank-name",

@@ -1,0 +1,197 @@
+"""The Procfile's processes, started as production starts them: release, web, worker.
+
+No Docker engine runs here, so this tests what the image runs: each Procfile line as a
+process with production settings (practice.settings, DEBUG off) on a database of its
+own, created empty for this module.
+
+The worker killed in the middle of a delivery (and every email still delivered exactly
+once) is tests/consults/test_smtp.py::test_worker_killed_mid_delivery_then_restarted_*.
+"""
+
+import contextlib
+import email
+import email.policy
+import json
+import logging
+import re
+import signal
+import time
+import uuid
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
+
+from .procs import Browser, Procs, database_url, free_port, production_env, request
+
+HTTPS = {
+    "X-Forwarded-Proto": "https"
+}  # as the TLS-terminating proxy says (SECURE_PROXY_SSL_HEADER)
+
+
+def admin_connection():
+    db = django_settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def empty_database():
+    """A new, empty database on the test server; dropped afterwards."""
+    name = f"faults_procfile_{uuid.uuid4().hex[:8]}"
+    with admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = {**django_settings.DATABASES["default"], "NAME": name}
+    try:
+        yield database_url(db)
+    finally:
+        with admin_connection() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def released(empty_database):
+    """The `release` line run on the empty database: (exit code, output, database URL)."""
+    code, output = Procs().run("release", production_env(empty_database), timeout=300)
+    return code, output, empty_database
+
+
+@pytest.fixture(scope="module")
+def web(released):
+    code, output, url = released
+    assert code == 0, output
+    procs = Procs()
+    try:
+        yield procs.start_web(production_env(url))
+    finally:
+        procs.stop_all()
+
+
+def test_release_migrates_an_empty_database_and_exits_0(released):
+    code, output, url = released
+    assert code == 0, output
+    assert "Applying consults.0001_initial... OK" in output
+    assert "Traceback" not in output
+    with psycopg.connect(url) as conn:
+        applied = conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0]
+        articles = conn.execute("SELECT count(*) FROM blog_article").fetchone()[0]
+    assert applied > 10
+    assert articles >= 1, "the seed article is published by a data migration"
+    # A second deploy's release finds nothing to do and still exits 0.
+    again, output = Procs().run("release", production_env(url))
+    assert again == 0, output
+    assert "No migrations to apply." in output
+
+
+def test_web_serves_pages_with_the_promised_security_headers(web):
+    home = request("GET", web.base_url + "/", headers=HTTPS)
+    assert home.status == 200
+    assert "Book a free consult" in home.text
+    s = django_settings
+    assert home.header("Strict-Transport-Security") == (
+        f"max-age={s.SECURE_HSTS_SECONDS}; includeSubDomains; preload"
+    )
+    assert s.SECURE_HSTS_SECONDS >= 31536000
+    assert home.header("X-Content-Type-Options") == "nosniff"
+    assert home.header("X-Frame-Options") == s.X_FRAME_OPTIONS == "DENY"
+    assert home.header("Referrer-Policy") == s.SECURE_REFERRER_POLICY
+    assert home.header("Cross-Origin-Opener-Policy") == s.SECURE_CROSS_ORIGIN_OPENER_POLICY
+    if hasattr(s, "SECURE_CROSS_ORIGIN_RESOURCE_POLICY"):
+        assert home.header("Cross-Origin-Resource-Policy") == s.SECURE_CROSS_ORIGIN_RESOURCE_POLICY
+    if hasattr(s, "PERMISSIONS_POLICY_DENIED"):
+        assert "camera=()" in home.header("Permissions-Policy", "")
+    if hasattr(s, "CONTENT_SECURITY_POLICY"):
+        csp = home.header("Content-Security-Policy", "")
+        assert "object-src 'none'" in csp
+        assert "frame-ancestors 'none'" in csp
+        script_src = re.search(r"script-src ([^;]*)", csp).group(1)
+        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+
+    # Cookies only over HTTPS, out of scripts' reach, not sent from other sites.
+    form = request("GET", web.base_url + "/consult/", headers=HTTPS)
+    assert form.status == 200
+    csrf_cookie = next(c for c in form.headers.get_all("Set-Cookie") if c.startswith("csrftoken="))
+    assert "Secure" in csrf_cookie and "HttpOnly" in csrf_cookie and "SameSite=Lax" in csrf_cookie
+
+    # Static files: hashed names from the manifest, served by WhiteNoise with far-future caching.
+    css = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', home.text)
+    assert css, "the stylesheet is not served under a hashed name: was collectstatic run?"
+    static = request("GET", web.base_url + css.group(1), headers={"Accept-Encoding": "gzip"})
+    assert static.status == 200
+    assert "immutable" in static.header("Cache-Control", "")
+    assert static.header("Content-Encoding") == "gzip"
+
+    # DEBUG is off: a missing page is the site's own 404, not Django's technical page.
+    missing = request("GET", web.base_url + "/no-such-page/")
+    assert missing.status == 404
+    assert "URLconf" not in missing.text and "Traceback" not in missing.text
+
+
+def test_web_health_check_answers_200_over_plain_http_by_ip(web):
+    health = request("GET", web.base_url + "/healthz", headers={"Host": "10.1.2.3:8000"})
+    assert health.status == 200
+    assert json.loads(health.body) == {"status": "ok", "database": "up"}
+
+
+class Recorder:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        return "250 Message accepted for delivery"
+
+
+def test_worker_delivers_queued_email_over_smtp_and_stops_cleanly_on_sigterm(web, released, capsys):
+    _, _, url = released
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's chatter
+    smtp_port = free_port()
+    inbox = Recorder()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    procs = Procs()
+    try:
+        # A visitor books through the web process: the request and its two emails are queued.
+        visitor = Browser(web.base_url)
+        assert visitor.open_form().status == 200
+        sent = visitor.submit(name="Procfile Visitor", email="procfile.visitor@example.org")
+        assert sent.status == 302, sent.text[:2000]
+
+        worker = procs.start(
+            "worker", production_env(url, EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}")
+        )
+        deadline = time.monotonic() + 30
+        while len(inbox.messages) < 2 and time.monotonic() < deadline:
+            assert worker.running(), worker.output()[-4000:]
+            time.sleep(0.2)
+        recipients = sorted(rcpt[0] for rcpt, _ in inbox.messages)
+        assert recipients == ["procfile.visitor@example.org", "therapist@example.test"], (
+            worker.output()[-4000:]
+        )
+        with psycopg.connect(url) as conn:
+            statuses = conn.execute(
+                "SELECT e.status FROM consults_outboundemail e JOIN consults_consultrequest c"
+                " ON c.id = e.consult_id WHERE c.email = 'procfile.visitor@example.org'"
+            ).fetchall()
+        assert sorted(row[0] for row in statuses) == ["sent", "sent"]
+
+        worker.signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert worker.wait(timeout=15) == 0, worker.output()[-4000:]
+        print(
+            f"\n[procfile] worker stopped {time.monotonic() - started:.2f}s after SIGTERM, exit 0"
+        )
+        assert "email worker stopped" in worker.output()
+        assert "Traceback" not in worker.output()
+    finally:
+        procs.stop_all()
+        with contextlib.suppress(Exception):
+            controller.stop()

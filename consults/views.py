@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
-from core.cache import cached_fragment
+from core.cache import cached_fragment, practice_profile
 from core.models import PracticeProfile
 
 from . import booking, invitations, slots, tokens
@@ -86,18 +86,33 @@ def _blank_slot_picker(form, context):
     )
 
 
+def _blank_fields(form, context):
+    """The rest of a blank form (every field but the hidden ones and the times) is the
+    same HTML for every visitor, so it too is rendered once per process."""
+    return cached_fragment(
+        ("consults/_book_fields.html",),
+        lambda: render_to_string("consults/_book_fields.html", context),
+    )
+
+
 @never_cache
 def book(request):
     rules = BookingRules.load()
+    if request.method != "POST":
+        # Showing the page reads the profile as cached (at most a second old); booking
+        # itself always reads the database.
+        profile = practice_profile()
+        open_slots = booking.available_slots(rules=rules, profile=profile)
+        week = _week(request, open_slots, profile.tz)
+        form = ConsultForm(initial=ConsultForm.initial_values(), open_slots=open_slots)
+        context = _context(form, rules, profile, open_slots, week=week)
+        context["slot_picker"] = _blank_slot_picker(form, context)
+        context["form_fields"] = _blank_fields(form, context)
+        return render(request, "consults/book.html", context)
+
     profile = PracticeProfile.load()
     open_slots = booking.available_slots(rules=rules, profile=profile)
     week = _week(request, open_slots, profile.tz)
-    if request.method != "POST":
-        initial = ConsultForm.initial_values()
-        form = ConsultForm(initial=initial, open_slots=open_slots)
-        context = _context(form, rules, profile, open_slots, week=week)
-        context["slot_picker"] = _blank_slot_picker(form, context)
-        return render(request, "consults/book.html", context)
 
     form = ConsultForm(request.POST, open_slots=open_slots)
     if not form.is_valid():

@@ -1,11 +1,15 @@
 """Gunicorn settings for the `web` process (Procfile, Dockerfile).
 
-Workers scale with the CPU count; the access log leaves out query strings, which
-could carry a signed link or a search term.
+Workers scale with the CPU count. Gunicorn's own logs (access and errors) go through
+the site's JSON formatter, which leaves out query strings and cuts signed link tokens
+out of paths, so the access log holds nothing that opens a visitor's request.
 """
 
 import multiprocessing
 import os
+
+# The formatter reads settings (which paths carry secret tokens).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice.settings")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -18,5 +22,22 @@ max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
-# %(U)s is the path without the query string; no client IP beyond what the proxy sends.
+# %(U)s is the path without the query string; the formatter takes path and status from it.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "core.jsonlog.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}

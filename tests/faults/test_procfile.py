@@ -195,3 +195,23 @@ def test_worker_delivers_queued_email_over_smtp_and_stops_cleanly_on_sigterm(web
         procs.stop_all()
         with contextlib.suppress(Exception):
             controller.stop()
+
+
+def test_web_logs_json_lines_without_link_tokens_or_query_strings(web):
+    secret = "ImFiYzEyMyI:1abcde:signature-part"
+    request("GET", f"{web.base_url}/consult/manage/{secret}/?email=sam@example.com", headers=HTTPS)
+    request("GET", f"{web.base_url}/blog/?q=private+words", headers=HTTPS)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and '"path": "/blog/"' not in web.output():
+        time.sleep(0.1)
+    access = [
+        json.loads(line)
+        for line in web.output().splitlines()
+        if line.startswith("{") and '"gunicorn.access"' in line
+    ]
+    paths = [entry["path"] for entry in access]
+    assert "/consult/manage/[token]/" in paths
+    assert "/blog/" in paths
+    assert all(entry["status"] for entry in access)
+    for private in (secret, "sam@example.com", "private+words", "q="):
+        assert private not in web.output()

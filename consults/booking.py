@@ -7,6 +7,9 @@ functions here turn that refusal into SlotTaken for the visitor.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -65,14 +68,46 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
     )
     if ignore is not None:
         held = held.exclude(pk=ignore.pk)
-    return slots.open_slots(
-        now=now,
-        tz=tz,
-        rules=slot_rules(rules),
-        weekly_hours=list(weekly),
-        time_off=time_off,
-        holds=list(held.values_list("starts_at", "blocked_until")),
+    return _open_slots_memo(
+        now,
+        tz,
+        slot_rules(rules),
+        tuple(weekly),
+        tuple(time_off),
+        tuple(held.values_list("starts_at", "blocked_until")),
     )
+
+
+_memo = OrderedDict()
+_memo_lock = threading.Lock()
+MEMO_SIZE = 16
+
+
+def _open_slots_memo(now, tz, rules, weekly, time_off, holds):
+    """slots.open_slots, computed once a minute per process for the same inputs.
+
+    The key is every input, so nothing can go stale: a new hold, hour or rule is a new
+    key. Slots are computed from the start of the minute with a minute's extra horizon,
+    then cut to the exact notice and horizon from `now`: the same list open_slots(now)
+    gives.
+    """
+    minute = now.replace(second=0, microsecond=0)
+    key = (minute, tz.key, rules, weekly, time_off, holds)
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None:
+            _memo.move_to_end(key)
+    if found is None:
+        wider = replace(rules, horizon=rules.horizon + timedelta(minutes=1))
+        found = slots.open_slots(
+            now=minute, tz=tz, rules=wider, weekly_hours=weekly, time_off=time_off, holds=holds
+        )
+        with _memo_lock:
+            _memo[key] = found
+            while len(_memo) > MEMO_SIZE:
+                _memo.popitem(last=False)
+    earliest, latest = now + rules.notice, now + rules.horizon
+    return [slot for slot in found if earliest <= slot.start <= latest]
 
 
 def _lock_day(start, tz):

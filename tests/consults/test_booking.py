@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
-from consults import booking, emails
+from consults import booking, emails, slots
 from consults.booking import BookingError, SlotTaken
-from consults.models import ConsultRequest, OutboundEmail, TimeOff, WeeklyHours
+from consults.models import BookingRules, ConsultRequest, OutboundEmail, TimeOff, WeeklyHours
 from core.models import PracticeProfile
 
 from .builders import set_rules
@@ -546,3 +546,21 @@ def test_an_error_after_moving_keeps_the_old_time(monkeypatch):
     assert at(4) in offered()
     assert at(3) not in offered()
     assert kinds() == emails_before
+
+
+def test_open_times_reused_within_a_minute_still_honour_the_exact_notice_and_horizon():
+    # The 10:00 consult tomorrow is exactly 24 h (the notice) after 10:00:00 today, and
+    # 30 seconds short of it at 10:00:30: the second call, inside the same minute and
+    # so served from the per-process memo, must not offer it.
+    tomorrow_ten = at(1, "10:00")
+    right_on_time = tomorrow_ten - timedelta(hours=24)
+    half_a_minute_late = right_on_time + timedelta(seconds=30)
+    first = booking.available_slots(now=right_on_time)
+    second = booking.available_slots(now=half_a_minute_late)
+    assert tomorrow_ten in {slot.start for slot in first}
+    assert tomorrow_ten not in {slot.start for slot in second}
+    rules = booking.slot_rules(BookingRules.load())
+    weekly = list(WeeklyHours.objects.values_list("weekday", "start", "end"))
+    tz = PracticeProfile.load().tz
+    for now, got in [(right_on_time, first), (half_a_minute_late, second)]:
+        assert got == slots.open_slots(now=now, tz=tz, rules=rules, weekly_hours=weekly)

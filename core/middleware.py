@@ -2,7 +2,9 @@
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.utils import timezone
 
+from .cache import practice_profile
 from .views import healthz
 
 
@@ -63,3 +65,21 @@ class SecurityHeadersMiddleware:
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class AdminTimeZoneMiddleware:
+    """In the admin, show and read every date and time in the practice's time zone.
+
+    Django renders and parses datetimes in the current time zone, UTC by default: without
+    this, a publish date typed as 9:00 would mean 9:00 UTC, not the therapist's 9:00.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request):
+        if not request.path.startswith(self.prefix):
+            return self.get_response(request)
+        with timezone.override(practice_profile().tz):
+            return self.get_response(request)

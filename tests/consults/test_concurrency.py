@@ -24,6 +24,7 @@ from consults import booking
 from consults.booking import SlotTaken
 from consults.models import BookingRules, ConsultRequest, OutboundEmail, WeeklyHours
 from core.models import PracticeProfile
+from tests.concurrently import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,15 +81,7 @@ def race(n, action):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    seconds = time.perf_counter() - started
-    assert not any(thread.is_alive() for thread in threads), "a booking never finished"
-    return outcomes, seconds
+    return outcomes, run_at_once(n, run, TIMEOUT)
 
 
 def tally(label, outcomes, seconds):

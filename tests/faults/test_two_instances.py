@@ -8,7 +8,6 @@ once, spread over both: exactly one gets it, every other one gets the form back 
 """
 
 import threading
-import time
 from datetime import time as wall_time
 
 import pytest
@@ -17,6 +16,7 @@ from django.core.cache import caches
 from consults import booking
 from consults.models import BookingRules, ConsultRequest, OutboundEmail, WeeklyHours
 from core.models import PracticeProfile
+from tests.concurrently import run_at_once
 
 from .procs import Browser, production_env
 
@@ -62,14 +62,7 @@ def test_no_double_booking_across_two_instances(procs, open_hours, capsys):
         except Exception as error:
             outcomes[i] = ("error", repr(error))
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(VISITORS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    seconds = time.perf_counter() - started
-    assert not any(thread.is_alive() for thread in threads)
+    seconds = run_at_once(VISITORS, book, TIMEOUT)
 
     won = [i for i, (status, _) in enumerate(outcomes) if status == 302]
     taken = [i for i, (status, body) in enumerate(outcomes) if status == 200 and TAKEN in body]

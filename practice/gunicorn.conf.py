@@ -17,8 +17,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then (a hedge against slow leaks), but rarely: a busy worker
+# reaches a low limit every few seconds, and each restart stalls the requests queued
+# behind it. The app is loaded once in the master, so a new worker starts at once.
+max_requests = 100_000
+max_requests_jitter = 10_000
+preload_app = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"

@@ -5,6 +5,7 @@ import secrets
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
-from core.cache import cached_fragment, practice_profile
+from core.cache import cached_fragment, current_state, practice_profile
 from core.models import PracticeProfile
 
 from . import booking, invitations, slots, tokens
@@ -65,33 +66,42 @@ def _context(form, rules, profile, open_slots, *, week=0, **extra):
     }
 
 
-def _blank_slot_picker(form, context):
-    """The open times as nobody has answered them yet: the same HTML for every visitor
-    while the times are the same, so it is rendered once per process for each set of
-    times (the longest part of the page to render)."""
-    tz = context["tz"]
+# Stand-ins for the three values on a blank booking page that differ between visitors.
+HOLE_CSRF = "csrf-token-hole-5d0c"
+HOLE_KEY = "submission-key-hole-5d0c"
+HOLE_SHOWN = "shown-at-hole-5d0c"
+
+
+def _blank_page(request, rules, profile, open_slots, week):
+    """The booking page as nobody has answered it yet.
+
+    It is the same for everyone who asks for the same week, but for three values: the
+    CSRF token, the submission key and the moment it was shown. So it is rendered once
+    per process with stand-ins for those (keyed by everything else it is made from:
+    the content state, the rules, the week and its open times), and each request fills
+    in its own. No visitor ever gets another's token or key.
+    """
+    form = ConsultForm(
+        initial={"submission_key": HOLE_KEY, "shown_at": HOLE_SHOWN}, open_slots=open_slots
+    )
+    context = _context(form, rules, profile, open_slots, week=week, csrf_token=HOLE_CSRF)
     key = (
-        "consults/_slot_picker.html",
-        tz.key,
+        "consults/book.html",
+        current_state().key,
+        profile.time_zone,
+        tuple(getattr(rules, field.attname) for field in rules._meta.concrete_fields),
         context["week"],
         context["next_week"],
         tuple(slot.key for _, day in context["groups"] for slot in day),
     )
-    return cached_fragment(
-        key,
-        lambda: render_to_string(
-            "consults/_slot_picker.html",
-            {**context, "field": form["slot"], "allow_none": True},
-        ),
+    page = cached_fragment(
+        key, lambda: render_to_string("consults/book.html", context, request=request)
     )
-
-
-def _blank_fields(form, context):
-    """The rest of a blank form (every field but the hidden ones and the times) is the
-    same HTML for every visitor, so it too is rendered once per process."""
-    return cached_fragment(
-        ("consults/_book_fields.html",),
-        lambda: render_to_string("consults/_book_fields.html", context),
+    mine = ConsultForm.initial_values()
+    return (
+        page.replace(HOLE_CSRF, get_token(request))
+        .replace(HOLE_KEY, mine["submission_key"])
+        .replace(HOLE_SHOWN, mine["shown_at"])
     )
 
 
@@ -104,11 +114,7 @@ def book(request):
         profile = practice_profile()
         open_slots = booking.available_slots(rules=rules, profile=profile)
         week = _week(request, open_slots, profile.tz)
-        form = ConsultForm(initial=ConsultForm.initial_values(), open_slots=open_slots)
-        context = _context(form, rules, profile, open_slots, week=week)
-        context["slot_picker"] = _blank_slot_picker(form, context)
-        context["form_fields"] = _blank_fields(form, context)
-        return render(request, "consults/book.html", context)
+        return HttpResponse(_blank_page(request, rules, profile, open_slots, week))
 
     profile = PracticeProfile.load()
     open_slots = booking.available_slots(rules=rules, profile=profile)

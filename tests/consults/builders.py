@@ -1,5 +1,6 @@
 """Small builders for consult tests: availability and a valid form submission."""
 
+import re
 from datetime import time
 
 from consults.models import BookingRules, WeeklyHours
@@ -20,9 +21,23 @@ def set_rules(**values):
     return rules
 
 
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')
+OPEN_TIME = re.compile(r'name="slot" id="slot-[^"]*" value="([^"]+)"')
+
+
+def hidden_fields(page):
+    """The hidden values of a rendered form, read from its HTML as a browser would."""
+    return dict(HIDDEN.findall(page.content.decode()))
+
+
+def open_times(page):
+    """The open times a rendered booking page offers (their form values), in order."""
+    return [key for key in OPEN_TIME.findall(page.content.decode()) if key != "none"]
+
+
 def form_data(form_page, **overrides):
     """The fields a person would send, with the hidden values from a rendered form."""
-    form = form_page.context["form"]
+    hidden = hidden_fields(form_page)
     data = {
         "name": "Sam",
         "email": "sam@example.com",
@@ -33,8 +48,8 @@ def form_data(form_page, **overrides):
         "message": "",
         "consent": "on",
         "website": "",
-        "submission_key": form.initial["submission_key"],
-        "shown_at": form.initial["shown_at"],
+        "submission_key": hidden["submission_key"],
+        "shown_at": hidden["shown_at"],
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}

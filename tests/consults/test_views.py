@@ -1,5 +1,6 @@
 """The booking page as a visitor uses it: the form's rules, the redirect, bots, refreshes."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -7,10 +8,11 @@ import time_machine
 from django.core import signing
 from django.utils import timezone
 
-from consults import forms
+from consults import forms, slots
 from consults.models import ConsultRequest, OutboundEmail
+from core.models import PracticeProfile
 
-from .builders import form_data, open_every_day
+from .builders import form_data, hidden_fields, open_every_day, open_times
 
 pytestmark = pytest.mark.django_db
 
@@ -194,51 +196,54 @@ def test_open_times_are_grouped_by_day_a_week_at_a_time_with_the_zone_named(clie
 
 def test_later_weeks_show_the_next_days_and_the_last_week_has_no_later_link(client):
     open_every_day()
-    first_week = get_form(client).context["groups"]
+    tz = PracticeProfile.load().tz
+
+    def first_day(page):
+        return slots.parse_key(open_times(page)[0]).astimezone(tz).date()
+
     second = client.get("/consult/?week=1")
-    second_week = second.context["groups"]
-    assert second_week[0][0] - first_week[0][0] == timedelta(days=7)
+    assert first_day(second) - first_day(get_form(client)) == timedelta(days=7)
     assert "Earlier times" in second.content.decode()
     last = client.get("/consult/?week=99")
     assert "Later times" not in last.content.decode()
-    assert last.context["groups"]
+    assert open_times(last)
     assert client.get("/consult/?week=nonsense").status_code == 200
 
 
 def test_after_an_error_the_week_of_the_chosen_time_is_shown_without_links(client):
     open_every_day()
     page = client.get("/consult/?week=2")
-    chosen = page.context["groups"][0][1][0]
-    response = post(client, page, slot=chosen.key, email="not-an-email", availability="")
+    chosen = open_times(page)[0]
+    response = post(client, page, slot=chosen, email="not-an-email", availability="")
     html = response.content.decode()
-    assert f'value="{chosen.key}" data-start="{chosen.key}" checked' in html
+    assert f'value="{chosen}" data-start="{chosen}" checked' in html
     assert "Later times" not in html
 
 
 def test_picking_a_time_holds_it_and_it_disappears_from_the_page(client):
     open_every_day()
     page = get_form(client)
-    first_slot = page.context["groups"][0][1][0]
-    response = post(client, page, slot=first_slot.key, availability="")
+    first_slot = open_times(page)[0]
+    response = post(client, page, slot=first_slot, availability="")
     assert response.status_code == 302
     consult = ConsultRequest.objects.get()
-    assert consult.starts_at == first_slot.start
+    assert consult.starts_at == slots.parse_key(first_slot)
     assert consult.status == ConsultRequest.Status.NEW
-    assert first_slot.key not in get_form(client).content.decode()
+    assert first_slot not in open_times(get_form(client))
 
 
 def test_a_time_taken_meanwhile_gets_the_form_back_with_answers_kept(client):
     open_every_day()
     page = get_form(client)
-    slot = page.context["groups"][0][1][0]
-    post(client, page, slot=slot.key, availability="")
+    slot = open_times(page)[0]
+    post(client, page, slot=slot, availability="")
     other_page = get_form(client)
     response = post(
         client,
         page,
-        slot=slot.key,
+        slot=slot,
         name="Alex",
-        submission_key=other_page.context["form"].initial["submission_key"],
+        submission_key=hidden_fields(other_page)["submission_key"],
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -275,6 +280,35 @@ def test_min_seconds_setting_counts_from_when_the_form_was_shown(client, setting
 
 
 def test_shown_at_is_signed(client):
-    page = get_form(client)
-    value = page.context["form"].initial["shown_at"]
+    value = hidden_fields(get_form(client))["shown_at"]
     assert signing.loads(value, salt=forms.SHOWN_AT_SALT) > 0
+
+
+def test_each_visitor_gets_their_own_csrf_token_and_submission_key(settings):
+    from django.test import Client
+
+    open_every_day()
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [first.get("/consult/"), second.get("/consult/")]
+    tokens = [page.cookies["csrftoken"].value for page in pages]
+    html = [page.content.decode() for page in pages]
+    assert tokens[0] != tokens[1]
+    assert "hole" not in html[0] and "hole" not in html[1]
+    keys = [re.search(r'name="submission_key" value="([^"]+)"', h).group(1) for h in html]
+    assert keys[0] != keys[1]
+    for visitor, page_html, name in [(first, html[0], "Ann"), (second, html[1], "Bo")]:
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page_html))
+        response = visitor.post(
+            "/consult/",
+            {
+                **fields,
+                "name": name,
+                "email": f"{name.lower()}@example.com",
+                "contact_method": "email",
+                "slot": "none",
+                "availability": "mornings",
+                "consent": "on",
+            },
+        )
+        assert response.status_code == 302
+    assert sorted(ConsultRequest.objects.values_list("name", flat=True)) == ["Ann", "Bo"]

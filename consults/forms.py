@@ -78,12 +78,10 @@ class ConsultForm(forms.Form):
     )
     contact_method = forms.ChoiceField(
         label="How would you like me to contact you?",
-        choices=[
-            (ConsultRequest.ContactMethod.EMAIL, "By email"),
-            (ConsultRequest.ContactMethod.PHONE, "By phone call"),
-            (ConsultRequest.ContactMethod.TEXT, "By text message"),
-        ],
-        widget=forms.RadioSelect,
+        choices=ConsultRequest.ContactMethod.choices,
+        # A select, not radios: options are not labels, so "Email" and "Phone" each name
+        # exactly one field for people using voice control or a screen reader's form list.
+        widget=forms.Select(attrs={"autocomplete": "off"}),
         initial=ConsultRequest.ContactMethod.EMAIL,
         error_messages={
             "required": "Please choose how I should contact you.",

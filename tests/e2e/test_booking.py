@@ -34,10 +34,16 @@ def test_request_without_a_time_keyboard_only(live_server, page, axe_violations)
     expect(page.get_by_role("alert")).to_contain_text("Please tell me what to call you.")
     assert axe_violations(page) == []
 
+    # Every field's label names exactly one field.
+    for label in ["What should I call you?", "Email", "Phone", "When are you usually free?"]:
+        expect(page.get_by_label(label)).to_have_count(1)
     type_into(page, "What should I call you?", "Sam")
     type_into(page, "Email", "sam@example.com")
-    page.get_by_label("By text message").focus()
-    page.keyboard.press("Space")
+    contact = page.get_by_label("How would you like me to contact you?")
+    contact.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(contact).to_have_value("text")
     type_into(page, "Phone (optional)", "(555) 123-4567")
     page.get_by_label("None of these times work for me").focus()
     page.keyboard.press("Space")

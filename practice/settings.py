@@ -272,6 +272,18 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
 }
+# With REDIS_URL set, both caches live in Redis instead: shared by every process and
+# instance just the same (its SET NX keeps the rate limit's slots atomic).
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"practice-{alias}",
+        }
+        for alias in ("default", "ratelimit")
+    }
 
 # Consult requests accepted from one client address: "5/600" is five per 600 seconds.
 # Locally (DEBUG) everyone is 127.0.0.1, so trying the form out gets more room.

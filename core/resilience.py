@@ -20,6 +20,8 @@ is back; /healthz says 503 meanwhile (core.views.healthz).
 import logging
 import sys
 
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as BaseSessionMiddleware
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
@@ -66,3 +68,23 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.warning("database unavailable (%s): answered 503", type(exception).__name__)
         return unavailable_response()
+
+
+class SessionMiddleware(BaseSessionMiddleware):
+    """Django's session middleware, but a session the database could not save gets the
+    calm 503 page: Django answers 400 "session interrupted" for any failed save, which
+    is the wrong message when PostgreSQL has just gone away after the view succeeded."""
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as error:
+            cause = error.__context__
+            while cause is not None and not is_database_unavailable(cause):
+                cause = cause.__context__
+            if cause is None:
+                raise
+            logger.warning(
+                "database unavailable (%s) saving a session: answered 503", type(cause).__name__
+            )
+            return unavailable_response()

@@ -74,7 +74,7 @@ MIDDLEWARE = [
     # Below WhiteNoise, which serves static files precompressed. Django's GZip middleware
     # pads its output against BREACH, and CSRF tokens are masked per response.
     "django.middleware.gzip.GZipMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.resilience.SessionMiddleware",  # Django's, with a 503 if the database is away
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

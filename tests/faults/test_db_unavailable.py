@@ -51,3 +51,20 @@ def test_an_outage_met_in_a_middleware_after_the_view_gets_the_calm_503(monkeypa
 def test_other_database_errors_are_bugs_and_stay_500(monkeypatch):
     monkeypatch.setattr(BookingRules, "load", broken(IntegrityError))
     assert Client(raise_request_exception=False).get("/consult/").status_code == 500
+
+
+def test_an_outage_while_updating_an_existing_session_gets_the_calm_503_not_a_400(
+    monkeypatch, settings
+):
+    """Django answers 400 "session interrupted" when an existing session cannot be saved;
+    when the cause is the database going away, the visitor gets the calm 503 instead."""
+    from django.contrib.sessions.models import Session
+
+    settings.CONSULT_MIN_SECONDS = 0
+    client = Client(raise_request_exception=False)
+    first = client.post("/consult/", form_data(client.get("/consult/")))
+    assert first.status_code == 302  # the visitor now has a session
+    page = client.get("/consult/")
+    monkeypatch.setattr(Session, "save", broken(OperationalError))
+    response = client.post("/consult/", form_data(page, name="Again"))
+    assert_calm_503(response)

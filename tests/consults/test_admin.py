@@ -14,7 +14,7 @@ from consults.emails import format_when
 from consults.models import BookingRules, ConsultRequest, OutboundEmail
 from consults.outbox import enqueue
 from core.models import PracticeProfile
-from tests.consults.conftest import TYPED, in_days, make_consult
+from tests.consults.builders import TYPED, in_days, make_consult
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from consults import emails, tokens
 from consults.models import BookingRules, ConsultRequest, OutboundEmail
 from consults.outbox import build_message
 from core.models import PracticeProfile
-from tests.consults.builders import set_rules
-from tests.consults.conftest import TYPED, in_days, make_consult
+from tests.consults.builders import TYPED, in_days, make_consult, set_rules
 
 pytestmark = pytest.mark.django_db
 

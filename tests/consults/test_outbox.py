@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from consults import emails, outbox
 from consults.models import ConsultRequest, OutboundEmail
-from tests.consults.conftest import TYPED, in_days, make_consult
+from tests.consults.builders import TYPED, in_days, make_consult
 
 pytestmark = pytest.mark.django_db
 

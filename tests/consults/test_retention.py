@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from consults.models import ConsultRequest, OutboundEmail
 from consults.outbox import enqueue
-from tests.consults.builders import set_rules
-from tests.consults.conftest import TYPED, make_consult
+from tests.consults.builders import TYPED, make_consult, set_rules
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from consults import emails
 from consults.models import OutboundEmail
-from tests.consults.conftest import TYPED, in_days, make_consult
+from tests.consults.builders import TYPED, in_days, make_consult
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 POLL = timedelta(seconds=2)  # the worker's default --interval

@@ -9,10 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consults import emails
-from consults.models import BookingRules, ConsultRequest, WeeklyHours
+from consults.models import BookingRules, WeeklyHours
 from core import cache
 from core.models import PracticeProfile
 from tests.blog.builders import make_article
+from tests.consults.builders import make_consult
 
 pytestmark = pytest.mark.django_db
 
@@ -26,28 +27,6 @@ def site_rows():
 
 ARTICLE = "/blog/when-closeness-feels-unsafe/"
 READER_PAGES = ["/", "/blog/", ARTICLE, "/blog/feed/"]
-
-
-def make_consult(starts_at=None, name="Visitor"):
-    now = timezone.now()
-    times = {}
-    if starts_at is not None:
-        rules = BookingRules.load()
-        ends_at = starts_at + rules.consult_length
-        times = {
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "blocked_until": ends_at + rules.buffer,
-        }
-    return ConsultRequest.objects.create(
-        name=name,
-        email="visitor@example.test",
-        contact_method=ConsultRequest.ContactMethod.EMAIL,
-        consented_at=now,
-        created_at=now,
-        status_changed_at=now,
-        **times,
-    )
 
 
 def count_queries(client, path, **headers):

@@ -145,6 +145,12 @@ def by_local_day(slots, tz):
     ]
 
 
+def _page_of(start, slots, tz):
+    """Which week-long page a start time falls on, counted from the first open day."""
+    first_day = slots[0].start.astimezone(tz).date()
+    return (start.astimezone(tz).date() - first_day).days // 7
+
+
 def week_page(slots, tz, week):
     """One week-long page of slots, counted from the first local day with an open time.
 
@@ -153,19 +159,13 @@ def week_page(slots, tz, week):
     """
     if not slots:
         return [], 0, 0
-    first_day = slots[0].start.astimezone(tz).date()
-
-    def page_of(slot):
-        return (slot.start.astimezone(tz).date() - first_day).days // 7
-
-    count = page_of(slots[-1]) + 1
+    count = _page_of(slots[-1].start, slots, tz) + 1
     week = min(max(week, 0), count - 1)
-    return [slot for slot in slots if page_of(slot) == week], week, count
+    return [slot for slot in slots if _page_of(slot.start, slots, tz) == week], week, count
 
 
 def page_containing(slots, tz, start):
     """The page number whose week holds this start time, or None."""
     if not slots or start is None:
         return None
-    first_day = slots[0].start.astimezone(tz).date()
-    return max((start.astimezone(tz).date() - first_day).days // 7, 0)
+    return max(_page_of(start, slots, tz), 0)

@@ -9,13 +9,14 @@ functions here turn that refusal into SlotTaken for the visitor.
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
+from core.cache import per_state
 from core.models import PracticeProfile
 
 from . import emails, slots
@@ -43,39 +44,72 @@ def slot_rules(rules):
     )
 
 
-def available_slots(*, now=None, rules=None, profile=None, ignore=None):
-    """Open slots from the database, in a fixed number of queries.
+@dataclass(frozen=True)
+class Hours:
+    """What open times are made from besides the rules and the held times, as plain rows."""
+
+    weekly: tuple  # (weekday, start, end)
+    time_off: tuple  # (start_date, start_time, end_date, end_time), not over before yesterday
+
+
+def opening_hours(now=None):
+    """The weekly hours and the time off still to come, read from the database."""
+    yesterday = (now or timezone.now()) - timedelta(days=1)
+    return Hours(
+        weekly=tuple(WeeklyHours.objects.values_list("weekday", "start", "end")),
+        time_off=tuple(
+            TimeOff.objects.filter(end_date__gte=yesterday.date()).values_list(
+                "start_date", "start_time", "end_date", "end_time"
+            )
+        ),
+    )
+
+
+@per_state
+def schedule_as_shown():
+    """(rules, hours) for showing open times, read again only when they change.
+
+    The three models are watched (consults.apps), so an edit in the admin reaches every
+    process within a second. Booking a time never relies on this: it reads them fresh.
+    """
+    return BookingRules.load(), opening_hours()
+
+
+def available_slots(*, now=None, rules=None, profile=None, hours=None, ignore=None):
+    """Open slots from the database, in a fixed number of queries (one, given the rules,
+    the profile and the hours).
 
     ignore: a request whose own hold should not count (when it moves to a new time).
     """
     now = now or timezone.now()
     rules = rules or BookingRules.load()
     profile = profile or PracticeProfile.load()
-    tz = profile.tz
-    window_end = now + timedelta(days=rules.horizon_days + 1)
-    weekly = WeeklyHours.objects.values_list("weekday", "start", "end")
-    time_off = [
-        slots.time_off_interval(*row, tz)
-        for row in TimeOff.objects.filter(
-            end_date__gte=(now - timedelta(days=1)).date(), start_date__lte=window_end.date()
-        ).values_list("start_date", "start_time", "end_date", "end_time")
-    ]
-    held = ConsultRequest.objects.filter(
-        status__in=ConsultRequest.HOLDING,
-        starts_at__isnull=False,
-        blocked_until__gt=now - timedelta(days=1),
-        starts_at__lt=window_end,
-    )
-    if ignore is not None:
-        held = held.exclude(pk=ignore.pk)
+    hours = hours or opening_hours(now)
     return _open_slots_memo(
-        now,
-        tz,
-        slot_rules(rules),
-        tuple(weekly),
-        tuple(time_off),
-        tuple(held.values_list("starts_at", "blocked_until")),
+        now, profile.tz, slot_rules(rules), hours, held_times(now - timedelta(days=1), ignore)
     )
+
+
+HELD_TIMES_SQL = """
+    SELECT starts_at, blocked_until FROM consults_consultrequest
+    WHERE status = ANY(%s) AND blocked_until > %s AND id IS DISTINCT FROM %s
+    ORDER BY starts_at
+"""
+
+
+def held_times(since, ignore=None):
+    """(start, blocked_until) of every request holding a time that is not over by `since`.
+
+    The one query behind each showing of the booking page, so written out once: building
+    it with the ORM took about three times as long as PostgreSQL takes to answer it.
+    ignore: a request whose own hold should not count (when it moves to a new time).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            HELD_TIMES_SQL,
+            [list(ConsultRequest.HOLDING), since, ignore.pk if ignore is not None else None],
+        )
+        return tuple(cursor.fetchall())
 
 
 _memo = OrderedDict()
@@ -83,7 +117,7 @@ _memo_lock = threading.Lock()
 MEMO_SIZE = 16
 
 
-def _open_slots_memo(now, tz, rules, weekly, time_off, holds):
+def _open_slots_memo(now, tz, rules, hours, holds):
     """slots.open_slots, computed once a minute per process for the same inputs.
 
     The key is every input, so nothing can go stale: a new hold, hour or rule is a new
@@ -92,7 +126,7 @@ def _open_slots_memo(now, tz, rules, weekly, time_off, holds):
     gives.
     """
     minute = now.replace(second=0, microsecond=0)
-    key = (minute, tz.key, rules, weekly, time_off, holds)
+    key = (minute, tz.key, rules, hours, holds)
     with _memo_lock:
         found = _memo.get(key)
         if found is not None:
@@ -100,7 +134,12 @@ def _open_slots_memo(now, tz, rules, weekly, time_off, holds):
     if found is None:
         wider = replace(rules, horizon=rules.horizon + timedelta(minutes=1))
         found = slots.open_slots(
-            now=minute, tz=tz, rules=wider, weekly_hours=weekly, time_off=time_off, holds=holds
+            now=minute,
+            tz=tz,
+            rules=wider,
+            weekly_hours=hours.weekly,
+            time_off=[slots.time_off_interval(*row, tz) for row in hours.time_off],
+            holds=holds,
         )
         with _memo_lock:
             _memo[key] = found

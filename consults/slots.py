@@ -9,8 +9,10 @@ offered; a wall time that happens twice (the hour repeated in autumn) is offered
 once, at its first occurrence. Lengths and buffers are real elapsed time.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from itertools import groupby
 
 
@@ -161,7 +163,10 @@ def week_page(slots, tz, week):
         return [], 0, 0
     count = _page_of(slots[-1].start, slots, tz) + 1
     week = min(max(week, 0), count - 1)
-    return [slot for slot in slots if _page_of(slot.start, slots, tz) == week], week, count
+    # Slots are in order, so a page is one run of them: found by bisection rather than
+    # by converting every slot to local time.
+    on_or_after = partial(bisect_left, slots, key=lambda slot: _page_of(slot.start, slots, tz))
+    return slots[on_or_after(week) : on_or_after(week + 1)], week, count
 
 
 def page_containing(slots, tz, start):

@@ -81,22 +81,25 @@ def _blank_page(request, rules, profile, open_slots, week):
     the content state, the rules, the week and its open times), and each request fills
     in its own. No visitor ever gets another's token or key.
     """
-    form = ConsultForm(
-        initial={"submission_key": HOLE_KEY, "shown_at": HOLE_SHOWN}, open_slots=open_slots
-    )
-    context = _context(form, rules, profile, open_slots, week=week, csrf_token=HOLE_CSRF)
+    page_slots, week, weeks = slots.week_page(open_slots, profile.tz, week)
     key = (
         "consults/book.html",
         current_state().key,
         profile.time_zone,
         tuple(getattr(rules, field.attname) for field in rules._meta.concrete_fields),
-        context["week"],
-        context["next_week"],
-        tuple(slot.key for _, day in context["groups"] for slot in day),
+        week,
+        weeks,
+        tuple(slot.key for slot in page_slots),
     )
-    page = cached_fragment(
-        key, lambda: render_to_string("consults/book.html", context, request=request)
-    )
+
+    def render_blank():
+        form = ConsultForm(
+            initial={"submission_key": HOLE_KEY, "shown_at": HOLE_SHOWN}, open_slots=open_slots
+        )
+        context = _context(form, rules, profile, open_slots, week=week, csrf_token=HOLE_CSRF)
+        return render_to_string("consults/book.html", context, request=request)
+
+    page = cached_fragment(key, render_blank)
     mine = ConsultForm.initial_values()
     return (
         page.replace(HOLE_CSRF, get_token(request))
@@ -107,15 +110,16 @@ def _blank_page(request, rules, profile, open_slots, week):
 
 @never_cache
 def book(request):
-    rules = BookingRules.load()
     if request.method != "POST":
-        # Showing the page reads the profile as cached (at most a second old); booking
-        # itself always reads the database.
+        # Showing the page reads the profile, rules and hours as cached (at most a second
+        # old); only the held times are read each time. Booking reads everything fresh.
+        rules, hours = booking.schedule_as_shown()
         profile = practice_profile()
-        open_slots = booking.available_slots(rules=rules, profile=profile)
+        open_slots = booking.available_slots(rules=rules, profile=profile, hours=hours)
         week = _week(request, open_slots, profile.tz)
         return HttpResponse(_blank_page(request, rules, profile, open_slots, week))
 
+    rules = BookingRules.load()
     profile = PracticeProfile.load()
     open_slots = booking.available_slots(rules=rules, profile=profile)
     week = _week(request, open_slots, profile.tz)

@@ -11,6 +11,9 @@ together with the practice profile in one query, at most once every
 CONTENT_CHECK_SECONDS; a different state empties its page cache. Changes made in this
 process are seen at once; changes made in another gunicorn worker within a second.
 
+Values pages are made from (per_state), such as the booking rules and weekly hours,
+are kept the same way: read once, and again when the state changes.
+
 Fragments (cached_fragment) are the other half: a piece of a page that differs between
 visitors, such as the open times on /consult/, keyed by everything it is rendered
 from, so it needs no invalidation at all.
@@ -193,6 +196,27 @@ def _store(state_key, page_key, page):
         _local.pages[page_key] = page
         while len(_local.pages) > settings.PAGE_CACHE_ENTRIES:
             _local.pages.popitem(last=False)
+
+
+def per_state(load):
+    """Decorator: load() kept in this process until the content state changes.
+
+    For what pages are made from and watched models hold (the booking rules, the weekly
+    hours). The state is read before load() runs, so a value is never older than the
+    state it is kept under.
+    """
+    page_key = ("per_state", load.__module__, load.__qualname__)
+
+    @wraps(load)
+    def wrapper():
+        state = current_state()
+        value = _lookup(state.key, page_key)
+        if value is None:
+            value = load()
+            _store(state.key, page_key, value)
+        return value
+
+    return wrapper
 
 
 def _is_shared(request, response):

@@ -10,9 +10,8 @@ from consults.models import BookingRules, ConsultRequest, WeeklyHours
 
 def open_every_day(start=time(9), end=time(17)):
     """Weekly hours on all seven days, so tests find open times whatever today is."""
-    WeeklyHours.objects.bulk_create(
-        WeeklyHours(weekday=day, start=start, end=end) for day in range(7)
-    )
+    for day in range(7):  # saved one by one, as the admin does
+        WeeklyHours.objects.create(weekday=day, start=start, end=end)
 
 
 def set_rules(**values):

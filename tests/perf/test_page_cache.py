@@ -15,6 +15,7 @@ from django.middleware.csrf import get_token
 from django.test import RequestFactory
 
 from blog.models import Article, Page
+from consults import slots
 from core import cache
 from core.models import PracticeProfile
 from tests.blog.builders import days_from_now, make_article
@@ -189,3 +190,37 @@ def test_the_consult_page_shares_everything_but_each_visitors_own_values(client)
     assert html[0] == html[1]
     assert 'name="slot"' in html[0]
     assert settings.PAGE_CACHE_ENTRIES > 0
+
+
+def test_the_booking_page_shows_a_change_to_hours_time_off_or_rules_at_once(client):
+    from consults.models import TimeOff, WeeklyHours
+    from tests.consults.builders import open_every_day, open_times, set_rules
+
+    open_every_day()
+    offered = open_times(client.get("/consult/"))
+    first_day = slots.parse_key(offered[0]).astimezone(PracticeProfile.load().tz).date()
+
+    TimeOff.objects.create(start_date=first_day, end_date=first_day)
+    after_time_off = open_times(client.get("/consult/"))
+    assert offered[0] not in after_time_off
+    assert after_time_off
+
+    set_rules(consult_minutes=50)
+    assert "50-minute call" in client.get("/consult/").content.decode()
+
+    for hours in WeeklyHours.objects.all():
+        hours.delete()
+    assert open_times(client.get("/consult/")) == []
+
+
+def test_the_booking_page_reads_held_times_fresh_on_every_showing(client):
+    from consults.models import ConsultRequest
+    from tests.consults.builders import make_consult, open_every_day, open_times
+
+    open_every_day()
+    first = open_times(client.get("/consult/"))[0]
+    consult = make_consult(starts_at=slots.parse_key(first))
+    assert first not in open_times(client.get("/consult/"))
+    # Even a change no signal announces (a bulk update) shows on the next visit.
+    ConsultRequest.objects.filter(pk=consult.pk).update(status=ConsultRequest.Status.CANCELLED)
+    assert first in open_times(client.get("/consult/"))

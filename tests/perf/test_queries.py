@@ -105,6 +105,15 @@ def _make_consults(count):
         emails.queue_request_received(consult)
 
 
+def test_a_warm_booking_page_reads_only_the_held_times(client, django_assert_num_queries):
+    _open_hours(3)
+    _hold_times(5)
+    client.get("/consult/")
+    with django_assert_num_queries(1):
+        page = client.get("/consult/")
+    assert page.content.decode().count('type="radio" name="slot"') > 5
+
+
 @pytest.mark.parametrize(
     ("changelist", "make_rows"),
     [

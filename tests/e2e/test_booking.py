@@ -99,3 +99,31 @@ def test_pick_a_time_confirm_in_admin_then_cancel(live_server, page, axe_violati
     expect(page.get_by_role("status")).to_contain_text("Your request is cancelled")
     page.goto(f"{live_server.url}/consult/")
     expect(page.locator(f'input[value="{first.key}"]')).to_have_count(1)
+
+
+@pytest.mark.parametrize(
+    ("visitor_zone", "shows_own_time"),
+    [("Europe/London", True), ("America/New_York", False)],
+    ids=["visitor-elsewhere", "visitor-in-the-practice-zone"],
+)
+def test_a_visitor_elsewhere_sees_their_own_time_beside_each(
+    live_server, browser, visitor_zone, shows_own_time
+):
+    from zoneinfo import ZoneInfo
+
+    open_every_day()  # the practice is in America/New_York, the default
+    first = booking.available_slots()[0]
+    context = browser.new_context(timezone_id=visitor_zone)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/consult/")
+    label = page.locator(f'label[for="slot-{first.key}"]')
+    note = page.get_by_text("Where your own time differs, it is shown beside each time.")
+    if shows_own_time:
+        theirs = first.start.astimezone(ZoneInfo(visitor_zone))
+        expected = f"({theirs:%a} {theirs:%I:%M %p} your time)".replace(" 0", " ")
+        expect(label).to_contain_text(expected)
+        expect(note).to_be_visible()
+    else:
+        expect(label).not_to_contain_text("your time")
+        expect(note).to_be_hidden()
+    context.close()

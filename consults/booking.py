@@ -107,7 +107,11 @@ def held_times(since, ignore=None):
     with connection.cursor() as cursor:
         cursor.execute(
             HELD_TIMES_SQL,
-            [list(ConsultRequest.HOLDING), since, ignore.pk if ignore is not None else None],
+            [
+                [status.value for status in ConsultRequest.HOLDING],
+                since,
+                getattr(ignore, "pk", None),
+            ],
         )
         return tuple(cursor.fetchall())
 

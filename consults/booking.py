@@ -92,7 +92,7 @@ def available_slots(*, now=None, rules=None, profile=None, hours=None, ignore=No
 
 HELD_TIMES_SQL = """
     SELECT starts_at, blocked_until FROM consults_consultrequest
-    WHERE status = ANY(%s) AND blocked_until > %s AND id IS DISTINCT FROM %s
+    WHERE status IN (%s, %s, %s) AND blocked_until > %s AND id IS DISTINCT FROM %s
     ORDER BY starts_at
 """
 
@@ -107,8 +107,10 @@ def held_times(since, ignore=None):
     with connection.cursor() as cursor:
         cursor.execute(
             HELD_TIMES_SQL,
+            # Three statuses hold a time (ConsultRequest.HOLDING); IN is quicker to send
+            # than an array.
             [
-                [status.value for status in ConsultRequest.HOLDING],
+                *(status.value for status in ConsultRequest.HOLDING),
                 since,
                 getattr(ignore, "pk", None),
             ],

@@ -9,7 +9,10 @@ every save or delete of a watched model replaces (in the same transaction as the
 change), and the next moment a scheduled article goes live. A process reads the state
 together with the practice profile in one query, at most once every
 CONTENT_CHECK_SECONDS; a different state empties its page cache. Changes made in this
-process are seen at once; changes made in another gunicorn worker within a second.
+process are seen at once. Gunicorn's workers are forked from one master, so a change
+is also announced to the others through a few bytes of memory they share (created
+before the fork): once it is committed, every worker reads the state again on its next
+request. Anything else (another machine, a management command) is seen within a second.
 
 Values pages are made from (per_state), such as the booking rules and weekly hours,
 are kept the same way: read once, and again when the state changes.
@@ -25,6 +28,8 @@ nothing marked private or no-cache by the view.
 
 import gzip
 import hashlib
+import mmap
+import os
 import re
 import threading
 import time
@@ -35,6 +40,7 @@ from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Subquery
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
@@ -50,6 +56,21 @@ _MIN_GZIP_BYTES = 200
 _lock = threading.Lock()
 _schedules = []
 
+# Anonymous shared memory, made at import (in gunicorn's master, before it forks the
+# workers): eight bytes that change whenever committed content changes.
+_ANNOUNCE_BYTES = 8
+_announcements = mmap.mmap(-1, _ANNOUNCE_BYTES)
+
+
+def _announced():
+    return _announcements[:_ANNOUNCE_BYTES]
+
+
+def _announce():
+    # Random rather than a counter: two workers announcing at once can never write the
+    # same value another worker has already seen.
+    _announcements[:_ANNOUNCE_BYTES] = os.urandom(_ANNOUNCE_BYTES)
+
 
 @dataclass(frozen=True)
 class ContentState:
@@ -57,6 +78,7 @@ class ContentState:
     next_change: datetime | None  # when a scheduled article goes live, if any
     profile: PracticeProfile
     checked_at: float
+    announced: bytes  # the shared announcement when this state was read
 
     @property
     def key(self):
@@ -101,7 +123,8 @@ def _content_changed(**kwargs):
 
 
 def bump():
-    """Give the content a new token, in the current transaction, and forget ours."""
+    """Give the content a new token, in the current transaction, forget ours, and tell
+    the other workers once the change is committed."""
     ContentVersion.objects.bulk_create(
         [ContentVersion(pk=1, token=uuid.uuid4())],
         update_conflicts=True,
@@ -109,6 +132,7 @@ def bump():
         update_fields=["token", "changed_at"],
     )
     reset()
+    transaction.on_commit(_announce)
 
 
 def reset():
@@ -138,7 +162,7 @@ def cached_fragment(key, render):
     return fragment
 
 
-def _read_state(now):
+def _read_state(now, announced):
     annotations = {
         "content_token": Subquery(ContentVersion.objects.filter(pk=1).values("token")[:1])
     }
@@ -154,6 +178,7 @@ def _read_state(now):
         next_change=min((c for c in changes if c is not None), default=None),
         profile=profile,
         checked_at=time.monotonic(),
+        announced=announced,
     )
 
 
@@ -164,9 +189,10 @@ def current_state():
         age = time.monotonic() - state.checked_at
         fresh = 0 <= age < settings.CONTENT_CHECK_SECONDS
         scheduled_passed = state.next_change is not None and timezone.now() >= state.next_change
-        if fresh and not scheduled_passed:
+        if fresh and not scheduled_passed and state.announced == _announced():
             return state
-    state = _read_state(timezone.now())
+    # The announcement is read before the database: one made meanwhile is noticed next time.
+    state = _read_state(timezone.now(), _announced())
     with _lock:
         _local.state = state
     return state

@@ -5,11 +5,13 @@ import gzip
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
@@ -17,7 +19,7 @@ from django.test import RequestFactory
 from blog.models import Article, Page
 from consults import slots
 from core import cache
-from core.models import PracticeProfile
+from core.models import ContentVersion, PracticeProfile
 from tests.blog.builders import days_from_now, make_article
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +111,42 @@ def test_a_change_made_by_another_process_reaches_this_one(client, settings, tmp
     subprocess.run([sys.executable, str(script)], env=env, check=True, cwd=ROOT)
 
     settings.CONTENT_CHECK_SECONDS = 0
+    content = client.get("/blog/shared/").content.decode()
+    assert "After" in content
+    assert "Before" not in content
+
+
+@pytest.mark.django_db(transaction=True)  # on_commit runs only on a real commit
+def test_a_change_is_announced_to_the_other_workers_once_committed(settings):
+    article = make_article(slug="shared", title="Before")
+    before = cache._announced()
+    with transaction.atomic():
+        article.title = "After"
+        article.save()
+        # Not yet: another worker reading now would still find the old state.
+        assert cache._announced() == before
+    assert cache._announced() != before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_forked_from_the_same_master_is_heard_at_once(client, settings):
+    """Gunicorn forks its workers from one master: an announcement made in one reaches
+    the others through shared memory, long before the next timed check."""
+    settings.CONTENT_CHECK_SECONDS = 3600
+    make_article(slug="shared", title="Before")
+    assert "Before" in client.get("/blog/shared/").content.decode()
+
+    # What the other worker's save leaves in the database (a new title, a new token),
+    # with no word to this process: still the cached page, for up to an hour.
+    Article.objects.filter(slug="shared").update(title="After")
+    ContentVersion.objects.filter(pk=1).update(token=uuid.uuid4())
+    assert "Before" in client.get("/blog/shared/").content.decode()
+
+    child = os.fork()
+    if child == 0:  # the other worker, announcing its committed change
+        cache._announce()
+        os._exit(0)
+    os.waitpid(child, 0)
     content = client.get("/blog/shared/").content.decode()
     assert "After" in content
     assert "Before" not in content

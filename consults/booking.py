@@ -70,7 +70,8 @@ def schedule_as_shown():
     """(rules, hours) for showing open times, read again only when they change.
 
     The three models are watched (consults.apps), so an edit in the admin reaches every
-    process within a second. Booking a time never relies on this: it reads them fresh.
+    worker on its next request (core.cache). Booking never relies on this: it reads them
+    fresh.
     """
     return BookingRules.load(), opening_hours()
 

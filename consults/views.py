@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
-from core.cache import cached_fragment, current_state, practice_profile
+from core.cache import HoledPage, cached_fragment, current_state, practice_profile
 from core.models import PracticeProfile
 
 from . import booking, invitations, slots, tokens
@@ -70,6 +70,7 @@ def _context(form, rules, profile, open_slots, *, week=0, **extra):
 HOLE_CSRF = "csrf-token-hole-5d0c"
 HOLE_KEY = "submission-key-hole-5d0c"
 HOLE_SHOWN = "shown-at-hole-5d0c"
+HOLES = (HOLE_CSRF, HOLE_KEY, HOLE_SHOWN)
 
 
 def _blank_page(request, rules, profile, open_slots, week):
@@ -78,8 +79,9 @@ def _blank_page(request, rules, profile, open_slots, week):
     It is the same for everyone who asks for the same week, but for three values: the
     CSRF token, the submission key and the moment it was shown. So it is rendered once
     per process with stand-ins for those (keyed by everything else it is made from:
-    the content state, the rules, the week and its open times), and each request fills
-    in its own. No visitor ever gets another's token or key.
+    the content state, the rules, the week and its open times), compressed once, and
+    each request splices in its own (core.cache.HoledPage). No visitor ever gets
+    another's token or key.
     """
     page_slots, week, weeks = slots.week_page(open_slots, profile.tz, week)
     key = (
@@ -99,12 +101,15 @@ def _blank_page(request, rules, profile, open_slots, week):
         context = _context(form, rules, profile, open_slots, week=week, csrf_token=HOLE_CSRF)
         return render_to_string("consults/book.html", context, request=request)
 
-    page = cached_fragment(key, render_blank)
+    page = cached_fragment(key, lambda: HoledPage(render_blank(), HOLES))
     mine = ConsultForm.initial_values()
-    return (
-        page.replace(HOLE_CSRF, get_token(request))
-        .replace(HOLE_KEY, mine["submission_key"])
-        .replace(HOLE_SHOWN, mine["shown_at"])
+    return page.response(
+        request,
+        {
+            HOLE_CSRF: get_token(request),
+            HOLE_KEY: mine["submission_key"],
+            HOLE_SHOWN: mine["shown_at"],
+        },
     )
 
 
@@ -117,7 +122,7 @@ def book(request):
         profile = practice_profile()
         open_slots = booking.available_slots(rules=rules, profile=profile, hours=hours)
         week = _week(request, open_slots, profile.tz)
-        return HttpResponse(_blank_page(request, rules, profile, open_slots, week))
+        return _blank_page(request, rules, profile, open_slots, week)
 
     rules = BookingRules.load()
     profile = PracticeProfile.load()

@@ -19,7 +19,9 @@ are kept the same way: read once, and again when the state changes.
 
 Fragments (cached_fragment) are the other half: a piece of a page that differs between
 visitors, such as the open times on /consult/, keyed by everything it is rendered
-from, so it needs no invalidation at all.
+from, so it needs no invalidation at all. A HoledPage is such a fragment with a few
+stand-ins for each visitor's own values: it is compressed once, and each visitor's
+values are spliced into the compressed stream as they are.
 
 A response is only kept when nothing in it can belong to one visitor: status 200,
 no cookie set, no CSRF token used, no session or messages read, no Vary header,
@@ -31,9 +33,11 @@ import hashlib
 import mmap
 import os
 import re
+import struct
 import threading
 import time
 import uuid
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,6 +166,63 @@ def cached_fragment(key, render):
     return fragment
 
 
+def accepts_gzip(request):
+    return bool(_ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+
+
+# A gzip member (RFC 1952) around raw deflate blocks (RFC 1951): no name, no time.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_LAST_BLOCK = b"\x03\x00"  # an empty final block
+
+
+def _deflated(data):
+    """data as deflate blocks ending on a byte boundary, so more blocks can follow."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _stored(data):
+    """data as one uncompressed deflate block (a visitor's value: short and random)."""
+    return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
+
+
+class HoledPage:
+    """A rendered page with stand-ins (holes) for values that are each visitor's own.
+
+    The text between the holes is compressed once. A visitor's values go into the
+    gzip stream as uncompressed blocks, so serving it costs no compression, and a
+    secret such as a CSRF token is never compressed together with anything else on
+    the page (nothing for a BREACH-style attack to measure).
+    """
+
+    def __init__(self, text, holes):
+        parts = re.split("(" + "|".join(re.escape(hole) for hole in holes) + ")", text)
+        self.texts = [part.encode() for part in parts[0::2]]
+        self.holes = parts[1::2]
+        self.deflated = [_deflated(part) for part in self.texts]
+
+    def _values(self, values):
+        return [values[hole].encode() for hole in self.holes] + [b""]
+
+    def response(self, request, values):
+        """An HttpResponse with the page, holes filled, gzipped if the client takes it."""
+        filled = self._values(values)
+        if not accepts_gzip(request):
+            pieces = (piece for pair in zip(self.texts, filled, strict=True) for piece in pair)
+            response = HttpResponse(b"".join(pieces))
+        else:
+            body, crc, size = [_GZIP_HEADER], 0, 0
+            for text, deflated, value in zip(self.texts, self.deflated, filled, strict=True):
+                body += [deflated, _stored(value)] if value else [deflated]
+                crc = zlib.crc32(value, zlib.crc32(text, crc))
+                size += len(text) + len(value)
+            body += [_LAST_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF)]
+            response = HttpResponse(b"".join(body))
+            response["Content-Encoding"] = "gzip"
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
+
 def _read_state(now, announced):
     annotations = {
         "content_token": Subquery(ContentVersion.objects.filter(pk=1).values("token")[:1])
@@ -276,9 +337,7 @@ def _freeze(response):
 
 
 def _thaw(request, page):
-    use_gzip = page.gzipped is not None and _ACCEPTS_GZIP.search(
-        request.META.get("HTTP_ACCEPT_ENCODING", "")
-    )
+    use_gzip = page.gzipped is not None and accepts_gzip(request)
     response = HttpResponse(page.gzipped if use_gzip else page.content)
     for name, value in page.headers:
         response[name] = value

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
-from core.cache import HoledPage, cached_fragment, current_state, practice_profile
+from core.cache import HoledPage, cached_fragment, current_state
 from core.models import PracticeProfile
 
 from . import booking, invitations, slots, tokens
@@ -73,26 +73,22 @@ HOLE_SHOWN = "shown-at-hole-5d0c"
 HOLES = (HOLE_CSRF, HOLE_KEY, HOLE_SHOWN)
 
 
-def _blank_page(request, rules, profile, open_slots, week):
+def _blank_page(request, state, rules, open_slots, week):
     """The booking page as nobody has answered it yet.
 
     It is the same for everyone who asks for the same week, but for three values: the
     CSRF token, the submission key and the moment it was shown. So it is rendered once
     per process with stand-ins for those (keyed by everything else it is made from:
-    the content state, the rules, the week and its open times), compressed once, and
-    each request splices in its own (core.cache.HoledPage). No visitor ever gets
-    another's token or key.
+    the content state, the week and its open times), compressed once, and each request
+    splices in its own (core.cache.HoledPage). No visitor ever gets another's token or
+    key.
+
+    `state` is the content state read before the rules: they are at least as new as
+    the state the page is kept under (the profile is the state's own).
     """
+    profile = state.profile
     page_slots, week, weeks = slots.week_page(open_slots, profile.tz, week)
-    key = (
-        "consults/book.html",
-        current_state().key,
-        profile.time_zone,
-        tuple(getattr(rules, field.attname) for field in rules._meta.concrete_fields),
-        week,
-        weeks,
-        tuple(slot.key for slot in page_slots),
-    )
+    key = ("consults/book.html", state.key, week, weeks, tuple(slot.key for slot in page_slots))
 
     def render_blank():
         form = ConsultForm(
@@ -116,13 +112,13 @@ def _blank_page(request, rules, profile, open_slots, week):
 @never_cache
 def book(request):
     if request.method != "POST":
-        # Showing the page reads the profile, rules and hours as cached (at most a second
-        # old); only the held times are read each time. Booking reads everything fresh.
+        # Showing the page uses the profile, rules and hours kept with the content state;
+        # only the held times are read each time. Booking reads everything fresh.
+        state = current_state()
         rules, hours = booking.schedule_as_shown()
-        profile = practice_profile()
-        open_slots = booking.available_slots(rules=rules, profile=profile, hours=hours)
-        week = _week(request, open_slots, profile.tz)
-        return _blank_page(request, rules, profile, open_slots, week)
+        open_slots = booking.available_slots(rules=rules, profile=state.profile, hours=hours)
+        week = _week(request, open_slots, state.profile.tz)
+        return _blank_page(request, state, rules, open_slots, week)
 
     rules = BookingRules.load()
     profile = PracticeProfile.load()

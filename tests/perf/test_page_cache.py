@@ -14,13 +14,21 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from blog.models import Article, Page
 from consults import slots
+from consults.models import ConsultRequest, TimeOff, WeeklyHours
 from core import cache
 from core.models import ContentVersion, PracticeProfile
 from tests.blog.builders import days_from_now, make_article
+from tests.consults.builders import (
+    hidden_fields,
+    make_consult,
+    open_every_day,
+    open_times,
+    set_rules,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,10 +215,6 @@ def test_drafts_and_previews_are_not_served_from_the_cache(client, admin_client)
 
 
 def test_the_consult_page_shares_everything_but_each_visitors_own_values(client):
-    from django.test import Client
-
-    from tests.consults.builders import hidden_fields, open_every_day
-
     open_every_day()
     first, second = client.get("/consult/"), Client().get("/consult/")
     # The CSRF token, the submission key and the moment shown are each visitor's own...
@@ -231,9 +235,6 @@ def test_the_consult_page_shares_everything_but_each_visitors_own_values(client)
 
 
 def test_the_booking_page_shows_a_change_to_hours_time_off_or_rules_at_once(client):
-    from consults.models import TimeOff, WeeklyHours
-    from tests.consults.builders import open_every_day, open_times, set_rules
-
     open_every_day()
     offered = open_times(client.get("/consult/"))
     first_day = slots.parse_key(offered[0]).astimezone(PracticeProfile.load().tz).date()
@@ -252,9 +253,6 @@ def test_the_booking_page_shows_a_change_to_hours_time_off_or_rules_at_once(clie
 
 
 def test_the_booking_page_reads_held_times_fresh_on_every_showing(client):
-    from consults.models import ConsultRequest
-    from tests.consults.builders import make_consult, open_every_day, open_times
-
     open_every_day()
     first = open_times(client.get("/consult/"))[0]
     consult = make_consult(starts_at=slots.parse_key(first))

@@ -35,7 +35,8 @@ ARTICLE = "/blog/when-closeness-feels-unsafe/"
 # Browsers ask for compressed responses; so does the bench, for every GET.
 GET_HEADERS = ["-H", "Accept-Encoding: gzip"]
 
-AIMS = {"/": 0.5, ARTICLE: 0.5, "/consult/": 0.25}
+# /consult/ is rendered for each visitor: its latency is reported, with no share to aim at.
+AIMS = {"/": 0.5, ARTICLE: 0.5}
 P99_OVER_P50_AIM = 4
 
 
@@ -100,7 +101,7 @@ def measure_all(base_url, args):
     print(f"bench: warming up ({args.warmup} s each)", flush=True)
     for _, path in gets:
         wrk(f"{base_url}{path}", duration=args.warmup, script=report, extra=GET_HEADERS, **settings)
-    post_env = {**form_env, "BENCH_RUN_ID": str(random.randrange(16**8))}  # noqa: S311
+    post_env = {**form_env, "BENCH_RUN_ID": str(random.randrange(16**8))}
     wrk(f"{base_url}/consult/", duration=args.warmup, script=post, env=post_env, **settings)
 
     rows = []
@@ -115,7 +116,7 @@ def measure_all(base_url, args):
         )
         rows.append({"name": name, "method": "GET", "path": path, **result})
     print(f"bench: POST /consult/ for {args.duration} s", flush=True)
-    post_env["BENCH_RUN_ID"] = str(random.randrange(16**8))  # noqa: S311
+    post_env["BENCH_RUN_ID"] = str(random.randrange(16**8))
     result = wrk(
         f"{base_url}/consult/", duration=args.duration, script=post, env=post_env, **settings
     )

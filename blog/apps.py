@@ -6,11 +6,8 @@ class BlogConfig(AppConfig):
     verbose_name = "Articles and pages"
 
     def ready(self):
-        from core import cache
+        from core import pages
 
         from .models import Article, ArticleSlugRedirect, Page
 
-        # Cached pages (core.cache) go stale when an article or page changes, and when a
-        # scheduled article's time comes.
-        cache.watch(Article, ArticleSlugRedirect, Page)
-        cache.watch_schedule(Article.objects.next_publication)
+        pages.clear_on_change(Article, ArticleSlugRedirect, Page)

@@ -42,14 +42,6 @@ class ArticleQuerySet(models.QuerySet):
         """Articles a reader may see now: published, with a publish date not in the future."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
-    def next_publication(self, now):
-        """When the next scheduled article goes live, as a one-value queryset (core.cache)."""
-        return (
-            self.filter(status=Article.Status.PUBLISHED, published_at__gt=now)
-            .order_by("published_at")
-            .values("published_at")[:1]
-        )
-
 
 class Article(MarkdownBody):
     class Status(models.TextChoices):

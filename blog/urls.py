@@ -5,8 +5,7 @@ before this module is included (practice/urls.py).
 """
 
 from django.urls import path
-
-from core.cache import cached_page
+from django.views.decorators.cache import cache_control
 
 from . import views
 from .feeds import ArticleFeed
@@ -16,7 +15,7 @@ app_name = "blog"
 urlpatterns = [
     path("", views.home, name="home"),
     path("blog/", views.ArticleListView.as_view(), name="article_list"),
-    path("blog/feed/", cached_page(ArticleFeed()), name="feed"),
+    path("blog/feed/", cache_control(max_age=0)(ArticleFeed()), name="feed"),
     path("blog/preview/<int:pk>/", views.article_preview, name="preview"),
     path("blog/<slug:slug>/", views.article_detail, name="article_detail"),
     path("<slug:slug>/", views.page, name="page"),

@@ -12,8 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Subquery
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -25,9 +24,10 @@ from django.views.decorators.http import require_POST
 from core.admin import SingletonModelAdmin
 from core.models import PracticeProfile
 
-from . import outbox
+from . import booking, outbox
 from .emails import format_when
 from .models import (
+    HOLDING,
     BookingRules,
     ConsultRequest,
     OutboundEmail,
@@ -148,34 +148,17 @@ class HasTimeFilter(admin.SimpleListFilter):
 class ConsultRequestForm(forms.ModelForm):
     class Meta:
         model = ConsultRequest
-        fields = ["status", "private_notes", "decline_message"]
-        help_texts = {
-            "status": "Changing this only records it: nobody is emailed. To confirm or "
-            "decline and let the visitor know, use the buttons at the top of the page.",
-        }
+        fields = ["private_notes", "decline_message"]
 
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        consult = self.instance
-        if (
-            status in ConsultRequest.HOLDING
-            and consult.status not in ConsultRequest.HOLDING
-            and consult.starts_at is not None
-        ):
-            clash = (
-                ConsultRequest.objects.filter(
-                    status__in=ConsultRequest.HOLDING,
-                    starts_at__lt=consult.blocked_until,
-                    blocked_until__gt=consult.starts_at,
-                )
-                .exclude(pk=consult.pk)
-                .exists()
-            )
-            if clash:
-                raise forms.ValidationError(
-                    "Another request now holds this time, so this one cannot hold it again."
-                )
-        return status
+
+# The change page's buttons for recording a status by hand (consults.booking.RECORDABLE).
+STATUS_BUTTONS = {
+    Status.CONTACTED: "Mark contacted",
+    Status.COMPLETED: "Mark completed",
+    Status.NO_SHOW: "Mark no-show",
+    Status.SPAM: "Mark spam (frees the time)",
+    Status.NEW: "Reopen (holds its time again)",
+}
 
 
 class DeclineForm(forms.Form):
@@ -225,46 +208,49 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                 "description": "As the visitor sent it. It cannot be edited.",
             },
         ),
-        ("Your side", {"fields": ["status", "private_notes", "decline_message"]}),
+        (
+            "Your side",
+            {
+                "fields": ["status_now", "private_notes", "decline_message"],
+                "description": "To change the status, use the buttons at the top of the page.",
+            },
+        ),
     ]
-    readonly_fields = SUBMITTED
+    readonly_fields = [*SUBMITTED, "status_now"]
 
     def has_add_permission(self, request):
         # Requests come from the website's form only.
         return False
 
-    def get_queryset(self, request):
-        # The practice time zone rides along on every row: one query for the whole list.
-        zone = PracticeProfile.objects.filter(pk=1).values("time_zone")[:1]
-        return super().get_queryset(request).annotate(practice_time_zone=Subquery(zone))
-
-    # Columns and read-only fields, in the practice time zone.
-
-    @staticmethod
-    def _tz(consult):
-        return getattr(consult, "practice_time_zone", None) or PracticeProfile.load().tz
+    # Columns and read-only fields, in the practice time zone: the admin's current time
+    # zone (core.middleware.AdminTimeZoneMiddleware).
 
     @admin.display(description="received", ordering="created_at")
     def received(self, consult):
-        return format_when(consult.created_at, self._tz(consult))
+        return format_when(consult.created_at, timezone.get_current_timezone())
 
     @admin.display(description="time asked for", ordering="starts_at", empty_value="—")
     def time_asked(self, consult):
-        return format_when(consult.starts_at, self._tz(consult)) or None
+        return format_when(consult.starts_at, timezone.get_current_timezone()) or None
 
     # The list's columns: the same moments, short enough for a table.
 
     @admin.display(description="received", ordering="created_at")
     def received_on(self, consult):
-        return format_when(consult.created_at, self._tz(consult), short=True)
+        return format_when(consult.created_at, timezone.get_current_timezone(), short=True)
 
     @admin.display(description="time asked for", ordering="starts_at", empty_value="—")
     def time_asked_on(self, consult):
-        return format_when(consult.starts_at, self._tz(consult), short=True) or None
+        return format_when(consult.starts_at, timezone.get_current_timezone(), short=True) or None
+
+    @admin.display(description="status")
+    def status_now(self, consult):
+        since = format_when(consult.status_changed_at, timezone.get_current_timezone())
+        return f"{consult.get_status_display()}, since {since}"
 
     @admin.display(description="agreed to the privacy notice")
     def consented(self, consult):
-        return format_when(consult.consented_at, self._tz(consult))
+        return format_when(consult.consented_at, timezone.get_current_timezone())
 
     @admin.display(description="emails")
     def email_log(self, consult):
@@ -300,16 +286,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
 
     @staticmethod
     def can_decline(consult):
-        return consult.status in ConsultRequest.HOLDING
-
-    # Saving by hand.
-
-    def save_model(self, request, obj, form, change):
-        if "status" in form.changed_data:
-            obj.status_changed_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        if obj.status != Status.CONFIRMED:
-            outbox.cancel_queued(obj, [OutboundEmail.Kind.REMINDER])
+        return consult.status in HOLDING
 
     # Confirm, decline, agenda: admin pages of their own.
 
@@ -321,6 +298,11 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                 "<path:object_id>/confirm/",
                 wrap(require_POST(self.confirm_view)),
                 name="consults_consultrequest_confirm",
+            ),
+            path(
+                "<path:object_id>/status/<str:status>/",
+                wrap(require_POST(self.status_view)),
+                name="consults_consultrequest_status",
             ),
             path(
                 "<path:object_id>/decline/",
@@ -336,6 +318,13 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "can_confirm": consult is not None and self.can_confirm(consult),
             "can_decline": consult is not None and self.can_decline(consult),
+            "status_buttons": [
+                (
+                    reverse("admin:consults_consultrequest_status", args=[consult.pk, status]),
+                    STATUS_BUTTONS[status],
+                )
+                for status in (booking.recordable_statuses(consult) if consult else [])
+            ],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -345,21 +334,11 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return consult
 
-    def _confirm(self, request, consult):
-        from . import booking  # written beside this module; imported when used
-
+    @staticmethod
+    def _apply(request, consult, change, *args):
+        """Make a change through consults.booking; a refusal becomes a message in words."""
         try:
-            booking.confirm(consult)
-        except booking.BookingError as error:
-            messages.error(request, f"{consult}: {error}")
-            return False
-        return True
-
-    def _decline(self, request, consult, message):
-        from . import booking
-
-        try:
-            booking.decline(consult, message)
+            change(consult, *args)
         except booking.BookingError as error:
             messages.error(request, f"{consult}: {error}")
             return False
@@ -367,10 +346,22 @@ class ConsultRequestAdmin(admin.ModelAdmin):
 
     def confirm_view(self, request, object_id):
         consult = self._consult_for_change(request, object_id)
-        if self._confirm(request, consult):
+        if self._apply(request, consult, booking.confirm):
             messages.success(
                 request,
                 f"{consult} is confirmed. The visitor is being emailed the invitation.",
+            )
+        return _redirect_back(
+            request, reverse("admin:consults_consultrequest_change", args=[consult.pk])
+        )
+
+    def status_view(self, request, object_id, status):
+        consult = self._consult_for_change(request, object_id)
+        if status not in Status.values:
+            raise Http404
+        if self._apply(request, consult, booking.record_status, status):
+            messages.success(
+                request, f"{consult} is marked {Status(status).label.lower()}. Nobody was emailed."
             )
         return _redirect_back(
             request, reverse("admin:consults_consultrequest_change", args=[consult.pk])
@@ -382,7 +373,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         if request.method == "POST":
             form = DeclineForm(request.POST)
             if form.is_valid():
-                if self._decline(request, consult, form.cleaned_data["message"]):
+                if self._apply(request, consult, booking.decline, form.cleaned_data["message"]):
                     messages.success(
                         request,
                         f"{consult} is declined. The visitor is being emailed your message.",
@@ -413,7 +404,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         tz = PracticeProfile.load().tz
         upcoming = ConsultRequest.objects.filter(
-            status__in=[Status.NEW, Status.CONTACTED, Status.CONFIRMED],
+            status__in=HOLDING,
             ends_at__gt=timezone.now(),
         ).order_by("starts_at")
         days = [
@@ -441,7 +432,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         description="Confirm selected requests (emails each visitor)", permissions=["change"]
     )
     def confirm_selected(self, request, queryset):
-        done = sum(self._confirm(request, consult) for consult in queryset)
+        done = sum(self._apply(request, consult, booking.confirm) for consult in queryset)
         if done:
             messages.success(
                 request, f"Confirmed {done} request(s). The visitors are being emailed."
@@ -456,7 +447,8 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             form = DeclineForm(request.POST)
             if form.is_valid():
                 done = sum(
-                    self._decline(request, c, form.cleaned_data["message"]) for c in consults
+                    self._apply(request, c, booking.decline, form.cleaned_data["message"])
+                    for c in consults
                 )
                 if done:
                     messages.success(
@@ -476,21 +468,20 @@ class ConsultRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected as contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
-        changed = queryset.filter(status=Status.NEW).update(
-            status=Status.CONTACTED, status_changed_at=timezone.now()
+        new = queryset.filter(status=Status.NEW)
+        changed = sum(
+            self._apply(request, consult, booking.record_status, Status.CONTACTED)
+            for consult in new
         )
         messages.success(request, f"Marked {changed} new request(s) as contacted.")
 
     @admin.action(description="Mark selected as spam (frees their time)", permissions=["change"])
     def mark_spam(self, request, queryset):
-        open_requests = queryset.exclude(status__in=ConsultRequest.CLOSED)
-        ids = list(open_requests.values_list("pk", flat=True))
-        changed = ConsultRequest.objects.filter(pk__in=ids).update(
-            status=Status.SPAM, status_changed_at=timezone.now()
+        open_requests = queryset.filter(status__in=HOLDING)
+        changed = sum(
+            self._apply(request, consult, booking.record_status, Status.SPAM)
+            for consult in open_requests
         )
-        OutboundEmail.objects.filter(
-            consult__in=ids, kind=OutboundEmail.Kind.REMINDER, status=OutboundEmail.Status.QUEUED
-        ).update(status=OutboundEmail.Status.CANCELLED)
         messages.success(request, f"Marked {changed} request(s) as spam. Nobody was emailed.")
 
     @admin.action(description="Export selected as a spreadsheet (CSV)", permissions=["view"])
@@ -583,7 +574,5 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
-        count = queryset.filter(
-            status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.QUEUED]
-        ).update(status=OutboundEmail.Status.QUEUED, send_after=timezone.now())
+        count = outbox.retry(queryset)
         messages.success(request, f"{count} email(s) will be sent within a minute.")

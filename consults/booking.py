@@ -1,26 +1,36 @@
-"""Booking: turning a form into a stored request, and every later change to its time.
+"""A consult request's life: every change of its status or time, and its end.
+
+The visitor books, moves and cancels; the therapist confirms, declines and records
+what happened (contacted, completed, no-show, spam, reopened); retention deletes it.
+Views, admin actions and commands all call these functions, and nothing else changes a
+request's status or time.
 
 Each function runs in one transaction: the request, its held time and the emails it
-causes are written together or not at all. Two active holds can never overlap
-because PostgreSQL refuses them (ConsultRequest's exclusion constraint); the
-functions here turn that refusal into SlotTaken for the visitor.
+causes are written together or not at all. Two active holds can never overlap because
+PostgreSQL refuses them (the exclusion constraint on ConsultRequest, over the HOLDING
+statuses); the functions here only turn that refusal into plain words.
 """
 
 import hashlib
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
-from core.cache import per_state
 from core.models import PracticeProfile
 
-from . import emails, slots
-from .models import BookingRules, ConsultRequest, TimeOff, WeeklyHours
+from . import emails, outbox, slots
+from .models import (
+    CLOSED,
+    HOLDING,
+    BookingRules,
+    ConsultRequest,
+    OutboundEmail,
+    TimeOff,
+    WeeklyHours,
+)
 
 Status = ConsultRequest.Status
 
@@ -30,8 +40,8 @@ class BookingError(Exception):
 
 
 class SlotTaken(BookingError):
-    def __init__(self):
-        super().__init__("That time was just taken, please pick another.")
+    def __init__(self, message="That time was just taken, please pick another."):
+        super().__init__(message)
 
 
 def slot_rules(rules):
@@ -44,116 +54,31 @@ def slot_rules(rules):
     )
 
 
-@dataclass(frozen=True)
-class Hours:
-    """What open times are made from besides the rules and the held times, as plain rows."""
-
-    weekly: tuple  # (weekday, start, end)
-    time_off: tuple  # (start_date, start_time, end_date, end_time), not over before yesterday
-
-
-def opening_hours(now=None):
-    """The weekly hours and the time off still to come, read from the database."""
-    yesterday = (now or timezone.now()) - timedelta(days=1)
-    return Hours(
-        weekly=tuple(WeeklyHours.objects.values_list("weekday", "start", "end")),
-        time_off=tuple(
-            TimeOff.objects.filter(end_date__gte=yesterday.date()).values_list(
-                "start_date", "start_time", "end_date", "end_time"
-            )
-        ),
-    )
-
-
-@per_state
-def schedule_as_shown():
-    """(rules, hours) for showing open times, read again only when they change.
-
-    The three models are watched (consults.apps), so an edit in the admin reaches every
-    worker on its next request (core.cache). Booking never relies on this: it reads them
-    fresh.
-    """
-    return BookingRules.load(), opening_hours()
-
-
-def available_slots(*, now=None, rules=None, profile=None, hours=None, ignore=None):
-    """Open slots from the database, in a fixed number of queries (one, given the rules,
-    the profile and the hours).
+def available_slots(*, now=None, rules=None, profile=None, ignore=None):
+    """Open slots, read from the database in a fixed number of queries (three, given the
+    rules and the profile): weekly hours, time off, held times.
 
     ignore: a request whose own hold should not count (when it moves to a new time).
     """
     now = now or timezone.now()
     rules = rules or BookingRules.load()
     profile = profile or PracticeProfile.load()
-    hours = hours or opening_hours(now)
-    return _open_slots_memo(
-        now, profile.tz, slot_rules(rules), hours, held_times(now - timedelta(days=1), ignore)
+    yesterday = now - timedelta(days=1)
+    held = ConsultRequest.objects.filter(status__in=HOLDING, blocked_until__gt=yesterday)
+    if ignore is not None:
+        held = held.exclude(pk=ignore.pk)
+    time_off = TimeOff.objects.filter(end_date__gte=yesterday.date())
+    return slots.open_slots(
+        now=now,
+        tz=profile.tz,
+        rules=slot_rules(rules),
+        weekly_hours=WeeklyHours.objects.values_list("weekday", "start", "end"),
+        time_off=[
+            slots.time_off_interval(*row, profile.tz)
+            for row in time_off.values_list("start_date", "start_time", "end_date", "end_time")
+        ],
+        holds=held.order_by("starts_at").values_list("starts_at", "blocked_until"),
     )
-
-
-HELD_TIMES_SQL = """
-    SELECT starts_at, blocked_until FROM consults_consultrequest
-    WHERE status IN (%s, %s, %s) AND blocked_until > %s AND id IS DISTINCT FROM %s
-    ORDER BY starts_at
-"""
-
-
-def held_times(since, ignore=None):
-    """(start, blocked_until) of every request holding a time that is not over by `since`.
-
-    The one query behind each showing of the booking page, so written out once: building
-    it with the ORM took about three times as long as PostgreSQL takes to answer it.
-    ignore: a request whose own hold should not count (when it moves to a new time).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            HELD_TIMES_SQL,
-            # Three statuses hold a time (ConsultRequest.HOLDING); IN is quicker to send
-            # than an array.
-            [
-                *(status.value for status in ConsultRequest.HOLDING),
-                since,
-                getattr(ignore, "pk", None),
-            ],
-        )
-        return tuple(cursor.fetchall())
-
-
-_memo = OrderedDict()
-_memo_lock = threading.Lock()
-MEMO_SIZE = 16
-
-
-def _open_slots_memo(now, tz, rules, hours, holds):
-    """slots.open_slots, computed once a minute per process for the same inputs.
-
-    The key is every input, so nothing can go stale: a new hold, hour or rule is a new
-    key. Slots are computed from the start of the minute with a minute's extra horizon,
-    then cut to the exact notice and horizon from `now`: the same list open_slots(now)
-    gives.
-    """
-    minute = now.replace(second=0, microsecond=0)
-    key = (minute, tz.key, rules, hours, holds)
-    with _memo_lock:
-        found = _memo.get(key)
-        if found is not None:
-            _memo.move_to_end(key)
-    if found is None:
-        wider = replace(rules, horizon=rules.horizon + timedelta(minutes=1))
-        found = slots.open_slots(
-            now=minute,
-            tz=tz,
-            rules=wider,
-            weekly_hours=hours.weekly,
-            time_off=[slots.time_off_interval(*row, tz) for row in hours.time_off],
-            holds=holds,
-        )
-        with _memo_lock:
-            _memo[key] = found
-            while len(_memo) > MEMO_SIZE:
-                _memo.popitem(last=False)
-    earliest, latest = now + rules.notice, now + rules.horizon
-    return [slot for slot in found if earliest <= slot.start <= latest]
 
 
 def _lock_day(start, tz):
@@ -179,7 +104,9 @@ def _hold(consult, start, rules, profile, now):
 
 
 def _is_overlap(error):
-    return isinstance(error.__cause__, pg_errors.ExclusionViolation)
+    # Two transactions inserting overlapping holds at the same moment each wait for the
+    # other's; PostgreSQL then refuses one of them as a deadlock instead.
+    return isinstance(error.__cause__, pg_errors.ExclusionViolation | pg_errors.DeadlockDetected)
 
 
 def _save_holding(consult, **kwargs):
@@ -187,7 +114,7 @@ def _save_holding(consult, **kwargs):
     try:
         with transaction.atomic():
             consult.save(**kwargs)
-    except IntegrityError as error:
+    except (IntegrityError, OperationalError) as error:
         if _is_overlap(error):
             raise SlotTaken from error
         raise
@@ -255,7 +182,7 @@ def _locked(consult):
 def can_change(consult, rules, now=None):
     """Whether the visitor may still cancel or move this request themselves."""
     now = now or timezone.now()
-    if consult.status not in ConsultRequest.HOLDING:
+    if consult.status not in HOLDING:
         return False
     if consult.starts_at is None:
         return True
@@ -286,7 +213,7 @@ def decline(consult, message, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         consult = _locked(consult)
-        if consult.status not in ConsultRequest.HOLDING:
+        if consult.status not in HOLDING:
             raise BookingError(f"This request is {consult.get_status_display().lower()}.")
         was_confirmed = consult.status == Status.CONFIRMED
         consult.decline_message = message
@@ -345,6 +272,81 @@ def reschedule(consult, start, now=None):
         )
         emails.queue_rescheduled(consult, old_starts_at=old_start)
     return consult
+
+
+# What the therapist may record by hand (nobody is emailed), and from which statuses.
+RECORDABLE = {
+    Status.CONTACTED: {Status.NEW},
+    Status.COMPLETED: {Status.CONFIRMED},
+    Status.NO_SHOW: {Status.CONFIRMED},
+    Status.SPAM: set(HOLDING),
+    Status.NEW: set(CLOSED),  # reopened: it holds its time again, if it still can
+}
+
+
+def recordable_statuses(consult):
+    """The statuses the therapist may record for this request now."""
+    return [status for status, sources in RECORDABLE.items() if consult.status in sources]
+
+
+def record_status(consult, status, now=None):
+    """The therapist records what happened. Nobody is emailed; a consult that is no
+    longer confirmed gets no reminder."""
+    now = now or timezone.now()
+    status = Status(status)
+    with transaction.atomic():
+        consult = _locked(consult)
+        if consult.status not in RECORDABLE.get(status, ()):
+            raise BookingError(
+                f"A request that is {consult.get_status_display().lower()} cannot be "
+                f"marked {status.label.lower()}."
+            )
+        was_confirmed = consult.status == Status.CONFIRMED
+        consult.status = status
+        consult.status_changed_at = now
+        try:
+            _save_holding(consult, update_fields=["status", "status_changed_at"])
+        except SlotTaken as taken:
+            raise SlotTaken(
+                "Another request now holds this time, so this one cannot hold it again."
+            ) from taken
+        if was_confirmed:
+            outbox.cancel_queued(consult, [OutboundEmail.Kind.REMINDER])
+    return consult
+
+
+# What retention clears from an email it keeps (the record that it was sent stays).
+CLEARED_EMAIL = {
+    "subject": "(deleted)",
+    "to": "",
+    "body_text": "",
+    "body_html": "",
+    "ics": "",
+    "last_error": "",
+}
+FINISHED_EMAIL = [
+    OutboundEmail.Status.SENT,
+    OutboundEmail.Status.CANCELLED,
+    OutboundEmail.Status.FAILED,
+]
+
+
+def purge_closed(retention_days, now=None):
+    """Retention: delete closed requests whose status changed more than `retention_days`
+    ago, with their emails' text, and clear the text of any finished email that old.
+    Returns (requests deleted, emails cleared)."""
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days)
+    with transaction.atomic():
+        expired = ConsultRequest.objects.filter(status__in=CLOSED, status_changed_at__lt=cutoff)
+        # The emails about a deleted request go with it, whatever their age.
+        cleared = (
+            OutboundEmail.objects.filter(status__in=FINISHED_EMAIL)
+            .filter(Q(created_at__lt=cutoff) | Q(consult__in=expired))
+            .exclude(**CLEARED_EMAIL)
+            .update(**CLEARED_EMAIL)
+        )
+        deleted = expired.delete()[1].get(ConsultRequest._meta.label, 0)
+    return deleted, cleared
 
 
 def _withdraw_invitation(consult, was_confirmed):

@@ -177,22 +177,32 @@ class TsTzRange(Func):
     output_field = DateTimeRangeField()
 
 
+class ConsultStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    CONFIRMED = "confirmed", "Confirmed (scheduled)"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+    SPAM = "spam", "Spam"
+
+
+# A request in one of these states keeps its time held; any other frees it. The one
+# definition: the exclusion constraint below, every query and the admin use it.
+HOLDING = (ConsultStatus.NEW, ConsultStatus.CONTACTED, ConsultStatus.CONFIRMED)
+CLOSED = tuple(status for status in ConsultStatus if status not in HOLDING)
+
+
 class ConsultRequest(models.Model):
-    """One visitor's request for a free consult, with the time it holds, if any."""
+    """One visitor's request for a free consult, with the time it holds, if any.
 
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        CONTACTED = "contacted", "Contacted"
-        CONFIRMED = "confirmed", "Confirmed (scheduled)"
-        COMPLETED = "completed", "Completed"
-        NO_SHOW = "no_show", "No-show"
-        DECLINED = "declined", "Declined"
-        CANCELLED = "cancelled", "Cancelled"
-        SPAM = "spam", "Spam"
+    Its status and time change only through consults.booking.
+    """
 
-    # A request in one of these states keeps its time held; any other frees it.
-    HOLDING = (Status.NEW, Status.CONTACTED, Status.CONFIRMED)
-    CLOSED = (Status.COMPLETED, Status.NO_SHOW, Status.DECLINED, Status.CANCELLED, Status.SPAM)
+    Status = ConsultStatus
+    HOLDING = HOLDING
+    CLOSED = CLOSED
 
     class ContactMethod(models.TextChoices):
         EMAIL = "email", "Email"
@@ -251,8 +261,7 @@ class ConsultRequest(models.Model):
                 expressions=[
                     (TsTzRange("starts_at", "blocked_until"), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(starts_at__isnull=False)
-                & Q(status__in=["new", "contacted", "confirmed"]),
+                condition=Q(starts_at__isnull=False) & Q(status__in=HOLDING),
             ),
             models.CheckConstraint(
                 name="consult_time_complete_and_ordered",
@@ -281,6 +290,18 @@ class ConsultRequest(models.Model):
         return self.name.split()[0] if self.name.split() else ""
 
 
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting"
+    SENDING = "sending", "Sending now"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Waiting to be sent, or claimed by a worker whose deadline may pass (outbox.py).
+EMAIL_DUE = (EmailStatus.QUEUED, EmailStatus.SENDING)
+
+
 class OutboundEmail(models.Model):
     """An email waiting for, or done with, delivery by the worker (the outbox).
 
@@ -288,11 +309,8 @@ class OutboundEmail(models.Model):
     when its cause does; the worker delivers it and retries with backoff.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (gave up)"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = EmailStatus
+    DUE = EMAIL_DUE
 
     class Kind(models.TextChoices):
         NOTIFY_THERAPIST = "notify_therapist", "New request (to you)"
@@ -316,6 +334,11 @@ class OutboundEmail(models.Model):
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(
+        "due since",
+        default=timezone.now,
+        help_text="When it was first meant to go out. Tries stop three days after this.",
+    )
     send_after = models.DateTimeField(
         default=timezone.now, help_text="Not sent before this time (also the next retry)."
     )
@@ -344,7 +367,9 @@ class OutboundEmail(models.Model):
         verbose_name = "outgoing email"
         indexes = [
             models.Index(
-                fields=["send_after"], condition=Q(status="queued"), name="outbox_due_idx"
+                fields=["send_after"],
+                condition=Q(status__in=EMAIL_DUE),
+                name="outbox_due_idx",
             ),
         ]
 

@@ -2,18 +2,27 @@
 
 `enqueue` stores an email in the caller's transaction, so it exists exactly when the
 request, confirmation or cancellation that caused it does. `deliver_due` (run by the
-`deliver_email` command) sends due emails one at a time, each inside a transaction that
-holds the row lock while the mail server is talking, and marks it sent before the lock
-is released. A worker that dies mid-send leaves the row queued for the next run; two
-workers never pick the same row; failures are retried with growing backoff.
+`deliver_email` command) sends due emails one at a time:
 
-Logs name emails by id and kind only: addresses, subjects and bodies are client
-details and stay in the database.
+1. claim: in one short transaction, mark the oldest due email "sending" until a
+   deadline (CLAIM_FOR), so no other worker takes it meanwhile;
+2. talk to the mail server, holding no lock: cancelling a queued email never waits;
+3. mark it sent, or schedule the next try with growing backoff.
+
+Delivery is at least once. A worker that dies between the mail server's 250 and step 3
+leaves the email "sending"; once the deadline passes another worker sends it again,
+with the same Message-ID, so mail apps show one message. An email is retried until
+GIVE_UP_AFTER has passed since it first fell due, and given up at once when the server
+refuses the recipient or the message for good (a 5xx reply).
+
+Logs name emails by id and kind only, and a stored error never holds the address:
+addresses, subjects and bodies are client details and stay in the database.
 """
 
 import contextlib
 import logging
 import random
+import smtplib
 from datetime import timedelta
 from email.mime.text import MIMEText
 from urllib.parse import urlsplit
@@ -31,6 +40,13 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=3)
 ERROR_LENGTH = 300
+
+
+def claim_for():
+    """How long a claimed email is left to its worker: longer than any SMTP conversation
+    (each step is bounded by EMAIL_TIMEOUT), short enough that a dead worker's email goes
+    out again soon."""
+    return timedelta(seconds=settings.EMAIL_TIMEOUT * 6)
 
 
 def enqueue(
@@ -58,6 +74,7 @@ def enqueue(
         ics=ics,
         ics_method=ics_method.upper(),
         created_at=now,
+        due_at=send_after or now,
         send_after=send_after or now,
         consult_starts_at=consult_starts_at,
         message_id=make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
@@ -67,8 +84,7 @@ def enqueue(
 def cancel_queued(consult, kinds):
     """Cancel the emails of these kinds still waiting for this consult; returns how many.
 
-    An email being sent right now is locked by the worker: this waits for it, then
-    leaves it alone because it is no longer queued.
+    One being sent right now is left to finish (it may already be with the mail server).
     """
     return OutboundEmail.objects.filter(
         consult=consult, kind__in=list(kinds), status=OutboundEmail.Status.QUEUED
@@ -114,23 +130,38 @@ def _is_stale_reminder(email):
     )
 
 
-def _short_error(exc):
-    return f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH]
+def _is_permanent(exc):
+    """A 5xx refusal of the recipient or the message: trying again cannot help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+def _short_error(email, exc):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        text = f"The mail server refused the address (code {', '.join(map(str, codes))})."
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    # A server's words may quote the address: the stored error never does.
+    return text.replace(email.to, "(the recipient)")[:ERROR_LENGTH]
 
 
 def _record_failure(email, exc, now):
-    email.attempts += 1
-    email.last_error = _short_error(exc)
-    if now - email.created_at >= GIVE_UP_AFTER:
+    email.last_error = _short_error(email, exc)
+    permanent = _is_permanent(exc)
+    if permanent or now - email.due_at >= GIVE_UP_AFTER:
         email.status = OutboundEmail.Status.FAILED
         logger.error(
-            "email %s (%s) gave up after attempt %s: %s",
+            "email %s (%s) gave up after attempt %s: %s%s",
             email.pk,
             email.kind,
             email.attempts,
             type(exc).__name__,
+            " (refused for good)" if permanent else "",
         )
     else:
+        email.status = OutboundEmail.Status.QUEUED
         email.send_after = now + retry_delay(email.attempts)
         logger.warning(
             "email %s (%s) attempt %s failed: %s; will retry",
@@ -139,7 +170,7 @@ def _record_failure(email, exc, now):
             email.attempts,
             type(exc).__name__,
         )
-    email.save(update_fields=["attempts", "last_error", "status", "send_after"])
+    email.save(update_fields=["last_error", "status", "send_after"])
 
 
 def _close_quietly(connection):
@@ -148,13 +179,14 @@ def _close_quietly(connection):
         connection.close()
 
 
-def _deliver_one(now, connection):
-    """Send the oldest due email, if any. Returns the email, or None when none is due."""
+def _claim(now):
+    """Take the oldest due email for this worker, in one short transaction (None if none
+    is due). A stale reminder is cancelled instead, and returned as handled."""
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("consult")
-            .filter(status=OutboundEmail.Status.QUEUED, send_after__lte=now)
+            .filter(status__in=OutboundEmail.DUE, send_after__lte=now)
             .order_by("send_after", "pk")
             .first()
         )
@@ -165,21 +197,40 @@ def _deliver_one(now, connection):
             email.save(update_fields=["status"])
             logger.info("email %s (%s) cancelled: consult changed", email.pk, email.kind)
             return email
-        try:
-            if build_message(email, connection).send() != 1:
-                raise RuntimeError("the mail backend reported nothing sent")
-        except Exception as exc:
-            # Any failure of the mail server or the network: keep the email for later,
-            # and start the next email on a fresh connection.
-            _close_quietly(connection)
-            _record_failure(email, exc, now)
-            return email
-        email.status = OutboundEmail.Status.SENT
-        email.sent_at = timezone.now()
+        email.status = OutboundEmail.Status.SENDING
         email.attempts += 1
-        email.save(update_fields=["status", "sent_at", "attempts"])
-        logger.info("email %s (%s) sent on attempt %s", email.pk, email.kind, email.attempts)
+        email.send_after = now + claim_for()
+        email.save(update_fields=["status", "attempts", "send_after"])
+    return email
+
+
+def _deliver_one(now, connection):
+    """Send the oldest due email, if any. Returns the email, or None when none is due."""
+    email = _claim(now)
+    if email is None or email.status != OutboundEmail.Status.SENDING:
         return email
+    try:
+        if build_message(email, connection).send() != 1:
+            raise RuntimeError("the mail backend reported nothing sent")
+    except Exception as exc:
+        # Any failure of the mail server or the network: keep the email for later (or
+        # give up), and start the next email on a fresh connection.
+        _close_quietly(connection)
+        _record_failure(email, exc, now)
+        return email
+    email.status = OutboundEmail.Status.SENT
+    email.sent_at = timezone.now()
+    email.save(update_fields=["status", "sent_at"])
+    logger.info("email %s (%s) sent on attempt %s", email.pk, email.kind, email.attempts)
+    return email
+
+
+def retry(queryset, now=None):
+    """Give these failed or waiting emails a full new series of tries, starting now."""
+    now = now or timezone.now()
+    return queryset.filter(
+        status__in=[OutboundEmail.Status.FAILED, OutboundEmail.Status.QUEUED]
+    ).update(status=OutboundEmail.Status.QUEUED, send_after=now, due_at=now)
 
 
 def deliver_due(now=None, limit=100, should_stop=None):

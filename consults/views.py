@@ -5,20 +5,17 @@ import secrets
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
-from core.cache import HoledPage, cached_fragment, current_state
 from core.models import PracticeProfile
 
 from . import booking, invitations, slots, tokens
 from .forms import ConsultForm, RescheduleForm
-from .models import BookingRules, ConsultRequest
+from .models import HOLDING, BookingRules, ConsultRequest
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +56,7 @@ def _context(form, rules, profile, open_slots, *, week=0, **extra):
         "tz": tz,
         "tz_label": tz.key.rsplit("/", 1)[-1].replace("_", " "),
         "groups": slots.by_local_day(page, tz),
+        "slot_keys": " ".join(slot.key for slot in page),
         "week": week,
         "previous_week": week - 1 if week > 0 else None,
         "next_week": week + 1 if week + 1 < weeks else None,
@@ -66,64 +64,17 @@ def _context(form, rules, profile, open_slots, *, week=0, **extra):
     }
 
 
-# Stand-ins for the three values on a blank booking page that differ between visitors.
-HOLE_CSRF = "csrf-token-hole-5d0c"
-HOLE_KEY = "submission-key-hole-5d0c"
-HOLE_SHOWN = "shown-at-hole-5d0c"
-HOLES = (HOLE_CSRF, HOLE_KEY, HOLE_SHOWN)
-
-
-def _blank_page(request, state, rules, open_slots, week):
-    """The booking page as nobody has answered it yet.
-
-    It is the same for everyone who asks for the same week, but for three values: the
-    CSRF token, the submission key and the moment it was shown. So it is rendered once
-    per process with stand-ins for those (keyed by everything else it is made from:
-    the content state, the week and its open times), compressed once, and each request
-    splices in its own (core.cache.HoledPage). No visitor ever gets another's token or
-    key.
-
-    `state` is the content state read before the rules: they are at least as new as
-    the state the page is kept under (the profile is the state's own).
-    """
-    profile = state.profile
-    page_slots, week, weeks = slots.week_page(open_slots, profile.tz, week)
-    key = ("consults/book.html", state.key, week, weeks, tuple(slot.key for slot in page_slots))
-
-    def render_blank():
-        form = ConsultForm(
-            initial={"submission_key": HOLE_KEY, "shown_at": HOLE_SHOWN}, open_slots=open_slots
-        )
-        context = _context(form, rules, profile, open_slots, week=week, csrf_token=HOLE_CSRF)
-        return render_to_string("consults/book.html", context, request=request)
-
-    page = cached_fragment(key, lambda: HoledPage(render_blank(), HOLES))
-    mine = ConsultForm.initial_values()
-    return page.response(
-        request,
-        {
-            HOLE_CSRF: get_token(request),
-            HOLE_KEY: mine["submission_key"],
-            HOLE_SHOWN: mine["shown_at"],
-        },
-    )
-
-
 @never_cache
 def book(request):
-    if request.method != "POST":
-        # Showing the page uses the profile, rules and hours kept with the content state;
-        # only the held times are read each time. Booking reads everything fresh.
-        state = current_state()
-        rules, hours = booking.schedule_as_shown()
-        open_slots = booking.available_slots(rules=rules, profile=state.profile, hours=hours)
-        week = _week(request, open_slots, state.profile.tz)
-        return _blank_page(request, state, rules, open_slots, week)
-
     rules = BookingRules.load()
     profile = PracticeProfile.load()
     open_slots = booking.available_slots(rules=rules, profile=profile)
     week = _week(request, open_slots, profile.tz)
+    if request.method != "POST":
+        form = ConsultForm(initial=ConsultForm.initial_values(), open_slots=open_slots)
+        return render(
+            request, "consults/book.html", _context(form, rules, profile, open_slots, week=week)
+        )
 
     form = ConsultForm(request.POST, open_slots=open_slots)
     if not form.is_valid():
@@ -216,7 +167,7 @@ def manage(request, token):
         consult=consult,
         token=token,
         changeable=changeable,
-        holding=consult.status in ConsultRequest.HOLDING,
+        holding=consult.status in HOLDING,
         status_class=status_class,
         status_label=status_label,
     )
@@ -244,7 +195,7 @@ def calendar_feed(request, token):
     if not secrets.compare_digest(token.encode(), rules.calendar_token.encode()):
         raise Http404
     upcoming = ConsultRequest.objects.filter(
-        status__in=ConsultRequest.HOLDING,
+        status__in=HOLDING,
         starts_at__isnull=False,
         ends_at__gte=timezone.now(),
     ).order_by("starts_at")

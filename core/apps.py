@@ -7,11 +7,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Practice"
 
     def ready(self):
-        from . import cache
+        from . import pages
         from .models import PracticeProfile
 
-        # Every public page shows the practice's name: a change re-renders them all.
-        cache.watch(PracticeProfile)
+        # Every public page shows the practice's name.
+        pages.clear_on_change(PracticeProfile)
 
 
 class PracticeAdminConfig(admin_apps.AdminConfig):

@@ -1,10 +1,11 @@
 """Template context shared by every page."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
-from .cache import practice_profile
+from .models import PracticeProfile
 
 
 def practice(request):
-    # Read with the content state (core.cache): no query on most requests.
-    return {"practice": practice_profile(), "SITE_URL": settings.SITE_URL}
+    # Lazy: a page that never shows the practice never reads it.
+    return {"practice": SimpleLazyObject(PracticeProfile.load), "SITE_URL": settings.SITE_URL}

@@ -4,7 +4,7 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.utils import timezone
 
-from .cache import practice_profile
+from .models import PracticeProfile
 from .views import healthz
 
 
@@ -45,20 +45,43 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         return parts
 
 
+# Browser features no page of the site may use, sent as `feature=()`.
+PERMISSIONS_DENIED = [
+    "accelerometer",
+    "autoplay",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "fullscreen",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "usb",
+    "xr-spatial-tracking",
+]
+
+
 class SecurityHeadersMiddleware:
     """The security headers Django has no setting for, on every response.
 
     Placed before WhiteNoise, so static files get them too.
     """
 
+    headers = {
+        # No other site may embed the site's files.
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "Permissions-Policy": ", ".join(f"{feature}=()" for feature in PERMISSIONS_DENIED),
+    }
+
     def __init__(self, get_response):
         self.get_response = get_response
-        self.headers = {
-            "Cross-Origin-Resource-Policy": settings.SECURE_CROSS_ORIGIN_RESOURCE_POLICY,
-            "Permissions-Policy": ", ".join(
-                f"{feature}=()" for feature in settings.PERMISSIONS_POLICY_DENIED
-            ),
-        }
 
     def __call__(self, request):
         response = self.get_response(request)
@@ -81,5 +104,5 @@ class AdminTimeZoneMiddleware:
     def __call__(self, request):
         if not request.path.startswith(self.prefix):
             return self.get_response(request)
-        with timezone.override(practice_profile().tz):
+        with timezone.override(PracticeProfile.load().tz):
             return self.get_response(request)

@@ -4,7 +4,6 @@ Shared by the blog (header, footer, meta tags) and consults (the time zone every
 slot is computed in), so it lives in neither of them.
 """
 
-import uuid
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -80,17 +79,3 @@ class PracticeProfile(models.Model):
         """The profile (created with placeholder wording if missing)."""
         profile, _ = cls.objects.get_or_create(pk=1)
         return profile
-
-
-class ContentVersion(models.Model):
-    """A single row whose token changes whenever what the public pages show changes.
-
-    Every web process compares it with the token its cached pages were rendered under
-    (core.cache), so a change saved through any process reaches all of them.
-    """
-
-    token = models.UUIDField(default=uuid.uuid4)
-    changed_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self):
-        return str(self.token)

@@ -71,9 +71,13 @@ MIDDLEWARE = [
     # A calm 503 page while PostgreSQL is away; inside the header middleware, so it has them.
     "core.resilience.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Below WhiteNoise, which serves static files precompressed. Django's GZip middleware
-    # pads its output against BREACH, and CSRF tokens are masked per response.
+    # Django's page cache (core.pages): above everything that sets Vary, so it sees it.
+    "core.pages.UpdateCacheMiddleware",
+    # Django's GZip middleware pads its output against BREACH, and CSRF tokens are masked
+    # per response.
     "django.middleware.gzip.GZipMiddleware",
+    # ETags and 304s, on the uncompressed body (inside GZip, as Django's docs order it).
+    "django.middleware.http.ConditionalGetMiddleware",
     "core.resilience.SessionMiddleware",  # Django's, with a 503 if the database is away
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -82,7 +86,9 @@ MIDDLEWARE = [
     "core.middleware.AdminTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+    "axes.middleware.AxesMiddleware",
+    # Last, as Django's docs require: a kept page is answered from here.
+    "core.pages.FetchFromCacheMiddleware",
 ]
 
 ROOT_URLCONF = "practice.urls"
@@ -189,27 +195,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # No other site learns that a visitor came from this one, not even its address.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"  # core.middleware.SecurityHeadersMiddleware
-PERMISSIONS_POLICY_DENIED = [  # sent as `feature=()`: no page may use any of them
-    "accelerometer",
-    "autoplay",
-    "browsing-topics",
-    "camera",
-    "display-capture",
-    "encrypted-media",
-    "fullscreen",
-    "geolocation",
-    "gyroscope",
-    "magnetometer",
-    "microphone",
-    "midi",
-    "payment",
-    "picture-in-picture",
-    "publickey-credentials-get",
-    "screen-wake-lock",
-    "usb",
-    "xr-spatial-tracking",
-]
+# Cross-Origin-Resource-Policy and Permissions-Policy: core.middleware.SecurityHeadersMiddleware.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -258,9 +244,9 @@ AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 OTP_TOTP_ISSUER = urlsplit(SITE_URL).hostname or "practice"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP key, QR code or backup code on admin pages
 
-# Shared by every worker and instance: the database (tables made by core's migration
-# 0003), never one process's memory. Rate limits have their own table, so clearing or
-# culling the page cache never resets them.
+# Shared by every worker and instance: the database (tables made by core's migrations),
+# never one process's memory. Rate limits have their own table, so culling the default
+# cache never resets a limit.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -272,8 +258,8 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
 }
-# With REDIS_URL set, both caches live in Redis instead: shared by every process and
-# instance just the same (its SET NX keeps the rate limit's slots atomic).
+# With REDIS_URL set, both live in Redis instead: shared by every process and instance
+# just the same (its SET NX keeps the rate limit's slots atomic).
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -282,8 +268,17 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"practice-{alias}",
         }
-        for alias in ("default", "ratelimit")
+        for alias in CACHES
     }
+
+# Public pages the same for every visitor, kept by Django's cache middleware in each
+# process's memory, keyed by a version in the shared default cache that every content
+# change replaces (core.pages). At most this long, so a scheduled article shows within
+# a minute of its time.
+CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+CACHE_MIDDLEWARE_ALIAS = "pages"
+CACHE_MIDDLEWARE_SECONDS = 60
+CACHE_MIDDLEWARE_KEY_PREFIX = ""
 
 # Consult requests accepted from one client address: "5/600" is five per 600 seconds.
 # Locally (DEBUG) everyone is 127.0.0.1, so trying the form out gets more room.
@@ -317,9 +312,3 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
-
-# Performance. Public pages that are the same for every visitor are rendered once per
-# process and kept in memory (core.cache); each process checks the shared content
-# version at most this often, so a change reaches every worker within that time.
-CONTENT_CHECK_SECONDS = env.float("CONTENT_CHECK_SECONDS", default=1.0)
-PAGE_CACHE_ENTRIES = env.int("PAGE_CACHE_ENTRIES", default=500)

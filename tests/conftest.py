@@ -52,14 +52,12 @@ def axe_violations():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_page_cache():
-    """Each test starts with an empty page cache (core.cache): the database is rolled
-    back between tests, and a page rendered for one test's data must not reach another."""
-    from core import cache
+def _no_kept_pages():
+    """Each test starts with no kept pages: each process keeps them in its own memory
+    (core.pages), and a page rendered for one test's data must not reach another."""
+    from django.core.cache import caches
 
-    cache.reset()
-    yield
-    cache.reset()
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)

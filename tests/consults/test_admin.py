@@ -250,12 +250,16 @@ def test_confirm_action_reports_each_refusal(admin_client):
     assert any(f"{no_time}" in m and "no time to confirm" in m for m in messages)
 
 
+def status_url(consult, status):
+    return reverse("admin:consults_consultrequest_status", args=[consult.pk, status])
+
+
 def test_change_page_keeps_what_they_sent_read_only(admin_client):
     consult = make_consult(starts_at=in_days(3))
     response = admin_client.post(
         change_url(consult),
         {
-            "status": Status.COMPLETED,
+            "status": Status.SPAM,
             "private_notes": "Spoke briefly.",
             "decline_message": "",
             "name": "Changed Name",
@@ -267,17 +271,47 @@ def test_change_page_keeps_what_they_sent_read_only(admin_client):
     assert consult.name == TYPED["name"]
     assert consult.email == TYPED["email"]
     assert consult.private_notes == "Spoke briefly."
-    assert consult.status == Status.COMPLETED
-    assert timezone.now() - consult.status_changed_at < timedelta(minutes=1)
+    # The status changes only through its buttons (consults.booking), never the form.
+    assert consult.status == Status.NEW
 
 
-def test_change_page_refuses_to_hold_a_time_taken_since(admin_client):
+def test_status_buttons_offer_only_what_can_follow(admin_client):
+    confirmed = make_consult(starts_at=in_days(3), status=Status.CONFIRMED)
+    page = admin_client.get(change_url(confirmed)).text
+    assert "Mark completed" in page and "Mark no-show" in page and "Mark spam" in page
+    assert "Mark contacted" not in page and "Reopen" not in page
+
+    response = admin_client.post(status_url(confirmed, Status.COMPLETED))
+    assert response.status_code == 302
+    confirmed.refresh_from_db()
+    assert confirmed.status == Status.COMPLETED
+    assert timezone.now() - confirmed.status_changed_at < timedelta(minutes=1)
+    assert "Reopen" in admin_client.get(change_url(confirmed)).text
+
+    # A status that cannot follow is refused in words; nothing changes.
+    response = admin_client.post(status_url(confirmed, Status.CONTACTED), follow=True)
+    assert "cannot be marked contacted" in response.text
+    confirmed.refresh_from_db()
+    assert confirmed.status == Status.COMPLETED
+    assert admin_client.get(status_url(confirmed, Status.SPAM)).status_code == 405
+    assert admin_client.post(status_url(confirmed, "nonsense")).status_code == 404
+
+
+def test_marking_a_confirmed_consult_completed_cancels_its_reminder(admin_client):
+    consult = make_consult(starts_at=in_days(3), status=Status.CONFIRMED)
+    reminder = enqueue(
+        kind=Kind.REMINDER, to=consult.email, subject="s", body_text="b", consult=consult
+    )
+    admin_client.post(status_url(consult, Status.NO_SHOW))
+    reminder.refresh_from_db()
+    assert reminder.status == OutboundEmail.Status.CANCELLED
+
+
+def test_reopening_refuses_to_hold_a_time_taken_since(admin_client):
     start = in_days(3)
     spam = make_consult(starts_at=start, status=Status.SPAM)
     make_consult(starts_at=start, email="taker@example.org")
-    response = admin_client.post(
-        change_url(spam), {"status": Status.NEW, "private_notes": "", "decline_message": ""}
-    )
+    response = admin_client.post(status_url(spam, Status.NEW), follow=True)
     assert response.status_code == 200
     assert "Another request now holds this time" in response.text
     spam.refresh_from_db()

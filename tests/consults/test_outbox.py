@@ -1,4 +1,4 @@
-"""The outbox: delivery, retries with backoff, giving up, locking, stale reminders."""
+"""The outbox: delivery, retries with backoff, giving up, claiming, stale reminders."""
 
 import logging
 import os
@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import OperationalError, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from consults import emails, outbox
@@ -136,7 +136,7 @@ def test_failure_is_retried_with_growing_backoff(flaky, time_machine):
     assert len(flaky.sent) == 1
 
 
-def test_gives_up_after_three_days(flaky, time_machine):
+def test_gives_up_three_days_after_it_first_fell_due(flaky, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     email = queue()
     time_machine.shift(timedelta(days=3) - timedelta(seconds=10))
@@ -151,6 +151,134 @@ def test_gives_up_after_three_days(flaky, time_machine):
     assert email.attempts == 2
     time_machine.shift(timedelta(days=1))
     assert outbox.deliver_due() == 0
+
+
+def test_a_reminder_ten_days_ahead_survives_a_mail_server_down_for_its_first_tries(
+    flaky, time_machine
+):
+    """Written when the consult is confirmed, due the day before: its three days of tries
+    start then, not when it was written."""
+    time_machine.move_to(timezone.now(), tick=False)
+    consult = make_consult(starts_at=in_days(10), status=ConsultRequest.Status.CONFIRMED)
+    reminder = emails.schedule_reminder(consult)
+    time_machine.move_to(reminder.send_after)
+    for _ in range(4):
+        assert outbox.deliver_due() == 1
+        reminder.refresh_from_db()
+        assert reminder.status == Status.QUEUED
+        time_machine.move_to(reminder.send_after)
+    flaky.down = False
+    assert outbox.deliver_due() == 1
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (Status.SENT, 5)
+    assert len(flaky.sent) == 1
+
+
+class RefusingBackend(FlakyBackend):
+    """A mail server that refuses the recipient for good (550)."""
+
+    def send_messages(self, messages):
+        (address,) = messages[0].to
+        raise smtplib.SMTPRecipientsRefused(
+            {address: (550, f"5.1.1 <{address}>: Recipient address rejected".encode())}
+        )
+
+
+def test_a_permanent_refusal_gives_up_at_once_and_keeps_no_address(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    email = queue(to="nobody.here@example.org")
+    assert outbox.deliver_due() == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.FAILED, 1)
+    assert "550" in email.last_error
+    assert "nobody.here" not in email.last_error
+
+
+class QuotingBackend(FlakyBackend):
+    """A mail server whose temporary refusal quotes the address."""
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPDataError(451, f"Mailbox {messages[0].to[0]} busy".encode())
+
+
+def test_a_temporary_error_never_stores_the_address(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.QuotingBackend"
+    email = queue(to="busy.person@example.org")
+    outbox.deliver_due()
+    email.refresh_from_db()
+    assert email.status == Status.QUEUED
+    assert "451" in email.last_error
+    assert "busy.person" not in email.last_error
+
+
+def test_retry_now_gives_a_failed_email_a_full_new_series(flaky, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    email = queue()
+    time_machine.shift(timedelta(days=4))
+    outbox.deliver_due()
+    email.refresh_from_db()
+    assert email.status == Status.FAILED
+
+    outbox.retry(OutboundEmail.objects.filter(pk=email.pk))  # the admin's "Retry now"
+    # Fails again, but this is the first try of a new series: it will be tried again.
+    outbox.deliver_due()
+    email.refresh_from_db()
+    assert email.status == Status.QUEUED
+    flaky.down = False
+    time_machine.move_to(email.send_after)
+    outbox.deliver_due()
+    email.refresh_from_db()
+    assert email.status == Status.SENT
+
+
+class SlowBackend(FlakyBackend):
+    """A mail server in the middle of a conversation until the test releases it."""
+
+    sending, release = threading.Event(), threading.Event()
+
+    def send_messages(self, messages):
+        SlowBackend.sending.set()
+        SlowBackend.release.wait(10)
+        return len(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_queued_email_never_waits_for_a_send_in_progress(settings):
+    """The worker talks to the mail server holding no lock: a visitor cancelling meanwhile
+    is answered at once (here PostgreSQL would refuse any wait for a lock)."""
+    consult = make_consult(starts_at=in_days(3), status=ConsultRequest.Status.CONFIRMED)
+    queue(consult=consult, subject="being sent")
+    reminder = queue(
+        kind=OutboundEmail.Kind.REMINDER,
+        consult=consult,
+        send_after=timezone.now() + timedelta(days=1),
+    )
+    sending, release = SlowBackend.sending, SlowBackend.release
+    sending.clear()
+    release.clear()
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+
+    def worker():
+        try:
+            outbox.deliver_due()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert sending.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '50ms'")
+            assert outbox.cancel_queued(consult, [OutboundEmail.Kind.REMINDER]) == 1
+            cursor.execute("SELECT status FROM consults_outboundemail WHERE subject = 'being sent'")
+            assert cursor.fetchone() == (Status.SENDING,)
+    finally:
+        release.set()
+        thread.join()
+    reminder.refresh_from_db()
+    assert reminder.status == Status.CANCELLED
+    assert OutboundEmail.objects.get(subject="being sent").status == Status.SENT
 
 
 @pytest.mark.django_db(transaction=True)

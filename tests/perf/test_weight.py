@@ -1,9 +1,8 @@
 """The article's weight in a real Chromium: 50 KB or less compressed, in 6 requests or
 fewer, all to the site itself, and no script that blocks rendering.
 
-The live server compresses only what core.cache keeps, and Playwright hands over bodies
-decoded, so each body is gzipped here, as the production set-up sends it (WhiteNoise's
-precompressed static files, core.cache's precompressed pages).
+Playwright hands over bodies decoded, so each body is gzipped here, as the production
+set-up sends it (WhiteNoise's precompressed static files, Django's GZip middleware).
 """
 
 import gzip

@@ -56,7 +56,7 @@ def redis_url():
 def test_settings_put_both_caches_in_redis_when_redis_url_is_set(redis_url):
     code = (
         "from django.conf import settings; "
-        "print(sorted({c['BACKEND'] for c in settings.CACHES.values()}), "
+        "print(sorted({settings.CACHES[a]['BACKEND'] for a in ('default', 'ratelimit')}), "
         "settings.CACHES['ratelimit']['LOCATION'])"
     )
     env = {

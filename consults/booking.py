@@ -430,9 +430,18 @@ def _clash_message(start, blocked_until, ignore):
     )
 
 
-def time_warnings(start, *, rules=None, profile=None, ignore=None):
+def clash_error(start, *, rules=None, ignore=None):
+    """Why this time cannot be held (it overlaps another request's), or "" if it can."""
+    rules = rules or BookingRules.load()
+    blocked_until = start + rules.consult_length + rules.buffer
+    if clashing(start, blocked_until, ignore=ignore) is None:
+        return ""
+    return _clash_message(start, blocked_until, ignore)
+
+
+def time_warnings(start, *, rules=None, profile=None):
     """Why a time the therapist picks might be a poor one, in sentences (empty if none):
-    outside weekly hours, in time off, or over another request's held time."""
+    outside weekly hours, or in time off. (A clash is no warning but a refusal.)"""
     rules = rules or BookingRules.load()
     tz = (profile or PracticeProfile.load()).tz
     end = start + rules.consult_length
@@ -449,12 +458,6 @@ def time_warnings(start, *, rules=None, profile=None, ignore=None):
         if off_start < end and start < off_end:
             warnings.append(f"It falls in your time off ({entry}).")
             break
-    other = clashing(start, end + rules.buffer, ignore=ignore)
-    if other is not None:
-        warnings.append(
-            f"It overlaps {other.name}'s consult ({other.when_text}); it cannot be booked "
-            "until that one moves."
-        )
     return warnings
 
 
@@ -514,9 +517,8 @@ def offer_times(consult, starts, note="", now=None):
         if consult.status not in HOLDING:
             raise BookingError(f"This request is {consult.get_status_display().lower()}.")
         for start in starts:
-            other = clashing(start, start + rules.consult_length + rules.buffer, ignore=consult)
-            if other is not None:
-                raise BookingError(_clash_message(start, start + rules.consult_length, consult))
+            if error := clash_error(start, rules=rules, ignore=consult):
+                raise BookingError(error)
         ConsultOffer.objects.filter(consult=consult).delete()
         offers = ConsultOffer.objects.bulk_create(
             ConsultOffer(

@@ -10,6 +10,7 @@ phone from "Your account".
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.signals import user_login_failed
@@ -115,6 +116,12 @@ class NewAuthenticatorForm(Form):
 
     def clean_otp_token(self):
         token = self.cleaned_data["otp_token"].strip()
+        allowed, _ = self.device.verify_is_allowed()
+        if not allowed:  # django-otp waits longer after each wrong code
+            raise ValidationError(
+                "Several codes did not match in a row. Wait a few seconds, then type the "
+                "code the app shows now."
+            )
         if not self.device.verify_token(token):
             raise ValidationError(
                 "That code did not match. Check the app shows “Practice admin” for this "
@@ -261,7 +268,7 @@ class PracticeAdminSite(OTPAdminSite):
                 device.confirmed = True
                 device.save(update_fields=["name", "confirmed"])
             otp_login(request, device)
-            self.message_user(
+            messages.success(
                 request,
                 "Your new authenticator is set up. From now on, sign in with the code it shows.",
             )

@@ -343,7 +343,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     def consented(self, consult):
         return format_when(consult.consented_at, timezone.get_current_timezone())
 
-    @admin.display(description="")
+    @admin.display(description="actions")
     def buttons(self, consult):
         parts = []
         if self.can_confirm(consult):

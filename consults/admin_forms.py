@@ -145,7 +145,7 @@ class TimeOffForm(forms.ModelForm):
                     (CANCEL, "Cancel it (they are emailed the message below)"),
                 ],
                 widget=forms.RadioSelect,
-                initial=KEEP,
+                required=False,  # asked for once the list has been shown (clean)
             )
             self.fields[f"day_{consult.pk}"] = forms.DateField(
                 label="New day", required=False, widget=date_input()
@@ -162,11 +162,15 @@ class TimeOffForm(forms.ModelForm):
             self.fields["cancel_message"] = forms.CharField(
                 label="Message to anyone whose consult you cancel",
                 initial=emails.THERAPIST_CANCEL_MESSAGE,
+                required=False,
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 4}),
             )
+            # Which consults the page listed: a save that has not seen them shows them.
             self.fields["shown"] = forms.CharField(widget=forms.HiddenInput, required=False)
-            self.initial["shown"] = self.shown_key
+            if self.is_bound and "cancel_message" not in self.data:
+                self.data = self.data.copy()
+                self.data["cancel_message"] = emails.THERAPIST_CANCEL_MESSAGE
 
     def affected_rows(self):
         """(consult, its choice, new day, new time) for the template."""
@@ -215,9 +219,13 @@ class TimeOffForm(forms.ModelForm):
                 f"{'s' if len(self.affected) > 1 else ''} already booked, listed below. "
                 "Choose what happens to each, then save again."
             )
+        data["cancel_message"] = data.get("cancel_message") or emails.THERAPIST_CANCEL_MESSAGE
         data["decisions"] = {}
         for consult in self.affected:
             decision = data.get("for_all") or data.get(f"decide_{consult.pk}")
+            if not decision:
+                self.add_error(f"decide_{consult.pk}", "Choose what happens to this consult.")
+                continue
             new_start = None
             if decision == MOVE:
                 day, at = data.get(f"day_{consult.pk}"), data.get(f"at_{consult.pk}")

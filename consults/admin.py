@@ -280,6 +280,12 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         # Requests come from the website's form only.
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # Django's title is "Select consult request to change".
+        return super().changelist_view(
+            request, {"title": "Consult requests", **(extra_context or {})}
+        )
+
     # Columns and read-only fields, in the practice time zone: the admin's current time
     # zone (core.middleware.AdminTimeZoneMiddleware).
 
@@ -738,6 +744,11 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": "Outgoing email: sent, waiting and failed", **(extra_context or {})}
+        )
 
     def has_change_permission(self, request, obj=None):
         # The log itself is read-only; "retry now" on the list is the one change allowed.

@@ -231,7 +231,8 @@ def test_the_requests_list_at_375px_keeps_the_actions_in_view(admin, live_server
     open_every_day()
     for number, slot in enumerate(booking.available_slots()[:3]):
         make_consult(name=f"Person Number{number}", starts_at=slot.start, email=f"{number}@x.net")
-    make_consult(name="No Time Yet")
+    declined = make_consult(name="No Time Yet")
+    booking.decline(declined, "I am sorry, I cannot help directly.")
     admin.set_viewport_size(PHONE)
     admin.goto(admin_url(live_server, "consults/consultrequest/"))
     row = admin.locator("#result_list tbody tr", has_text="Person Number2")

@@ -774,9 +774,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
                 next_try,
                 email.last_error[:80],
             )
+        tried = f"{email.attempts} tr{'y' if email.attempts == 1 else 'ies'}"
         if email.status == OutboundEmail.Status.FAILED:
-            return format_html("{}<br><small>{}</small>", email.attempts, email.last_error[:80])
-        return email.attempts
+            return format_html("{}<br><small>{}</small>", tried, email.last_error[:80])
+        return tried
 
     @admin.display(description="request")
     def request_link(self, email):

@@ -280,6 +280,20 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         # Requests come from the website's form only.
         return False
 
+    # The request's timeline is its history. Django's own log would keep the visitor's
+    # name (the request's title) after retention or an erasure has deleted the request.
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletion(self, request, obj, object_repr):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
+
     def changelist_view(self, request, extra_context=None):
         # Django's title is "Select consult request to change".
         return super().changelist_view(

@@ -5,6 +5,7 @@ details. (Browser tests of the same: tests/e2e/test_workspace.py.)"""
 from datetime import time, timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
@@ -183,6 +184,8 @@ def test_notes_and_confirmation_reach_the_timeline(admin_client):
     assert "You changed your private note" in html and "Called, nice chat" in html
     assert "Confirmed by you" in html
     assert "Email: Confirmed (to visitor)" in html
+    # Django's history would keep the name after the request is gone: it is not written.
+    assert not LogEntry.objects.exists()
 
 
 def test_outgoing_emails_show_masked_visitor_addresses(admin_client):

@@ -15,7 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
-from django.forms import CharField, Form, ValidationError
+from django.forms import CharField, Form, PasswordInput, ValidationError
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -100,34 +100,60 @@ def new_backup_codes(user):
     return codes
 
 
-class NewAuthenticatorForm(Form):
+class PasswordAgainForm(Form):
+    """The password again before changing the second factor, so a session left open on
+    a shared computer cannot take it over."""
+
+    password = CharField(
+        label="Your password",
+        strip=False,
+        widget=PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise ValidationError("That is not your password. Please type it again.")
+        return ""
+
+
+class NewAuthenticatorForm(PasswordAgainForm):
     otp_token = CharField(
         label="The 6-digit code the new app shows",
         max_length=6,
         min_length=6,
     )
+    field_order = ["otp_token", "password"]
 
     def __init__(self, *args, device, **kwargs):
         self.device = device
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=device.user, **kwargs)
         self.fields["otp_token"].widget.attrs.update(
             {"autocomplete": "one-time-code", "inputmode": "numeric"}
         )
 
-    def clean_otp_token(self):
-        token = self.cleaned_data["otp_token"].strip()
+    def clean(self):
+        data = super().clean()
+        if self.errors:  # a code is used up once checked: check it only with the password
+            return data
+        token = data["otp_token"].strip()
         allowed, _ = self.device.verify_is_allowed()
         if not allowed:  # django-otp waits longer after each wrong code
-            raise ValidationError(
+            self.add_error(
+                "otp_token",
                 "Several codes did not match in a row. Wait a few seconds, then type the "
-                "code the app shows now."
+                "code the app shows now.",
             )
-        if not self.device.verify_token(token):
-            raise ValidationError(
+        elif not self.device.verify_token(token):
+            self.add_error(
+                "otp_token",
                 "That code did not match. Check the app shows “Practice admin” for this "
-                "site, and type the code it shows now."
+                "site, and type the code it shows now.",
             )
-        return token
+        return data
 
 
 def _qr_svg(url):
@@ -241,7 +267,7 @@ class PracticeAdminSite(OTPAdminSite):
         context = {**self.each_context(request), "title": title, **context}
         return TemplateResponse(request, template, context)
 
-    def account_view(self, request):
+    def account_view(self, request, codes_form=None):
         user = request.user
         return self._page(
             request,
@@ -250,6 +276,7 @@ class PracticeAdminSite(OTPAdminSite):
             authenticators=TOTPDevice.objects.devices_for_user(user),
             backup_codes_left=backup_codes_left(user),
             backup_codes=BACKUP_CODES,
+            codes_form=codes_form or PasswordAgainForm(user=user),
         )
 
     @method_decorator(never_cache)
@@ -284,6 +311,9 @@ class PracticeAdminSite(OTPAdminSite):
 
     @method_decorator(never_cache)
     def backup_codes_view(self, request):
+        form = PasswordAgainForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.account_view(request, codes_form=form)
         # Shown once, on this answer only: never stored anywhere they can be read back.
         return self._page(
             request,

@@ -33,12 +33,15 @@ def signed_in_client(client, therapist):
 def test_backup_codes_left_and_new_ones_replace_the_old(signed_in_client, therapist):
     html = signed_in_client.get(ACCOUNT).content.decode()
     assert "0 backup codes left" in html
-    response = signed_in_client.post(reverse("admin:account_backup_codes"))
+    wrong = signed_in_client.post(reverse("admin:account_backup_codes"), {"password": "nope"})
+    assert "That is not your password" in wrong.content.decode()
+    assert not StaticToken.objects.exists()
+    response = signed_in_client.post(reverse("admin:account_backup_codes"), {"password": PASSWORD})
     codes = re.findall(r"<code>(\w+)</code>", response.content.decode())
     assert len(codes) == 10
     assert response["Cache-Control"].startswith("max-age=0")
     assert "10 backup codes left" in signed_in_client.get(ACCOUNT).content.decode()
-    signed_in_client.post(reverse("admin:account_backup_codes"))
+    signed_in_client.post(reverse("admin:account_backup_codes"), {"password": PASSWORD})
     assert not StaticToken.objects.filter(token__in=codes).exists()
 
 
@@ -52,11 +55,14 @@ def test_a_new_authenticator_replaces_the_old_only_once_it_works(
     assert "<svg" in html  # the QR code, drawn inline under the strict CSP
     new = TOTPDevice.objects.get(user=therapist, confirmed=False)
 
-    response = signed_in_client.post(url, {"otp_token": "000000"})
+    response = signed_in_client.post(url, {"otp_token": "000000", "password": PASSWORD})
     assert "That code did not match" in response.content.decode()
     assert TOTPDevice.objects.filter(pk=old.pk).exists()
 
-    signed_in_client.post(url, {"otp_token": current_code(new)})
+    without_password = signed_in_client.post(url, {"otp_token": current_code(new)})
+    assert "This field is required" in without_password.content.decode()
+    new.refresh_from_db()
+    signed_in_client.post(url, {"otp_token": current_code(new), "password": PASSWORD})
     assert list(TOTPDevice.objects.filter(user=therapist)) == [new]
     new.refresh_from_db()
     assert new.confirmed

@@ -212,3 +212,21 @@ def test_contact_details_on_the_public_site_only_when_filled_in(client):
         html = client.get(path).content.decode()
         assert 'href="mailto:hello@practice.example"' in html, path
         assert 'href="tel:+15550199"' in html, path
+
+
+def test_a_sick_day_cancels_every_consult_in_it_at_once(admin_client):
+    first_start, day = local(6, 9)
+    second_start, _ = local(6, 11)
+    first = make_consult(starts_at=first_start, status=Status.CONFIRMED)
+    second = make_consult(starts_at=second_start, email="ben@example.net")
+    url = reverse("admin:consults_timeoff_add")
+    data = {"start_date": day.isoformat(), "end_date": day.isoformat()}
+    admin_client.post(url, data)
+    response = admin_client.post(
+        url, {**data, "shown": f"{first.pk},{second.pk}", "for_all": "cancel"}
+    )
+    assert response.status_code == 302
+    assert set(ConsultRequest.objects.values_list("status", flat=True)) == {Status.CANCELLED}
+    cancelled = OutboundEmail.objects.filter(kind=OutboundEmail.Kind.CANCELLED)
+    assert cancelled.count() == 2
+    assert all("not able to keep our free consult" in email.body_text for email in cancelled)

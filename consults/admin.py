@@ -1,8 +1,9 @@
 """The therapist's side of free consults in Django admin.
 
-Booking rules (one row, with the private calendar address), weekly hours, time off,
-consult requests (one-click confirm and decline that email the visitor, an agenda,
-CSV export) and the outgoing email log. Help text is written for the therapist.
+Booking rules (one row, with the private calendar address), weekly hours, time off
+that knows about the consults in it, consult requests (one-click confirm and decline,
+give a time, offer a few, a timeline, an agenda, CSV export) and the outgoing email
+log. Help text is written for the therapist; every change goes through consults.booking.
 """
 
 import csv
@@ -14,6 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -25,10 +27,18 @@ from core.admin import SingletonModelAdmin
 from core.models import PracticeProfile
 
 from . import booking, outbox
+from .admin_forms import (
+    DeclineForm,
+    GiveTimeForm,
+    OfferTimesForm,
+    TimeOffForm,
+    default_decline_message,
+)
 from .emails import format_when
 from .models import (
     HOLDING,
     BookingRules,
+    ConsultEvent,
     ConsultRequest,
     OutboundEmail,
     TimeOff,
@@ -74,7 +84,10 @@ class BookingRulesAdmin(SingletonModelAdmin):
                 ]
             },
         ),
-        ("What visitors are told", {"fields": ["call_details", "decline_message"]}),
+        (
+            "What visitors are told",
+            {"fields": ["reply_time", "call_details", "decline_message"]},
+        ),
         ("Privacy", {"fields": ["retention_days"]}),
         ("Your calendar", {"fields": ["calendar_feed"]}),
     ]
@@ -120,14 +133,65 @@ class BookingRulesAdmin(SingletonModelAdmin):
 
 @admin.register(WeeklyHours)
 class WeeklyHoursAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "weekday", "start", "end"]
-    list_editable = ["weekday", "start", "end"]
+    # Edited one range at a time (no editable list), so an overlap is named on its page.
+    list_display = ["__str__"]
+    fields = ["weekday", "start", "end"]
 
 
 @admin.register(TimeOff)
 class TimeOffAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "start_date", "start_time", "end_date", "end_time", "note"]
+    form = TimeOffForm
+    list_display = ["__str__", "hours", "note"]
     date_hierarchy = "start_date"
+    fields = ["start_date", "start_time", "end_date", "end_time", "note"]
+
+    @admin.display(description="hours")
+    def hours(self, entry):
+        start = f"{entry.start_time:%H:%M}" if entry.start_time else "start of day"
+        end = f"{entry.end_time:%H:%M}" if entry.end_time else "end of day"
+        return f"{start} – {end}"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        message = form.cleaned_data.get("cancel_message", "")
+        for consult, (decision, new_start) in form.cleaned_data.get("decisions", {}).items():
+            if decision == "cancel":
+                if _apply(request, consult, booking.cancel_by_therapist, message):
+                    messages.success(request, f"{consult}: cancelled; the visitor is emailed.")
+            elif decision == "move":
+                if _apply(request, consult, booking.give_time, new_start):
+                    moved = ConsultRequest.objects.get(pk=consult.pk)
+                    messages.success(request, f"Moved to {moved}; the visitor is emailed.")
+            else:
+                messages.warning(
+                    request,
+                    f"{consult} is kept, inside your time off. The home page reminds you of it.",
+                )
+
+
+def _apply(request, consult, change, *args):
+    """Make a change through consults.booking; a refusal becomes a message in words."""
+    try:
+        change(consult, *args)
+    except booking.BookingError as error:
+        messages.error(request, f"{consult}: {error}")
+        return False
+    return True
+
+
+def mask_email(address):
+    """a•••@example.net: enough to tell emails apart, not enough to read over a shoulder."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
+def contact_links(consult):
+    """Email and phone as links a phone opens in its mail or phone app."""
+    parts = [format_html('<a href="mailto:{}">{}</a>', consult.email, consult.email)]
+    if consult.phone:
+        dial = "".join(ch for ch in consult.phone if ch.isdigit() or ch == "+")
+        parts.append(format_html('<a href="tel:{}">{}</a>', dial, consult.phone))
+    return format_html(" · ".join(["{}"] * len(parts)), *parts)
 
 
 class HasTimeFilter(admin.SimpleListFilter):
@@ -149,6 +213,7 @@ class ConsultRequestForm(forms.ModelForm):
     class Meta:
         model = ConsultRequest
         fields = ["private_notes", "decline_message"]
+        widgets = {"private_notes": forms.Textarea(attrs={"rows": 4})}
 
 
 # The change page's buttons for recording a status by hand (consults.booking.RECORDABLE).
@@ -161,36 +226,27 @@ STATUS_BUTTONS = {
 }
 
 
-class DeclineForm(forms.Form):
-    message = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 70}),
-        max_length=2000,
-        help_text="Sent to the visitor as it is. Be kind: they may have found it hard to ask.",
-    )
-
-
 # What the visitor sent, shown read-only on the change page (times in the practice zone).
 SUBMITTED = [
     "received",
     "name",
-    "email",
-    "phone",
+    "contact",
     "contact_method",
     "availability",
     "message",
-    "time_asked",
+    "first_asked",
     "consented",
-    "email_log",
 ]
 
 
 @admin.register(ConsultRequest)
 class ConsultRequestAdmin(admin.ModelAdmin):
     form = ConsultRequestForm
-    list_display = ["received_on", "name", "contact_method", "time_asked_on", "status", "buttons"]
-    list_display_links = ["received_on", "name"]
+    list_display = ["name", "time_asked_on", "status_label", "buttons", "received_on"]
+    list_display_links = ["name"]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter), HasTimeFilter]
-    search_fields = ["name", "email"]
+    search_fields = ["name", "email", "phone", "message", "private_notes"]
+    search_help_text = "Finds a name, email, phone number, or words in their note or yours."
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = [
@@ -211,16 +267,38 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         (
             "Your side",
             {
-                "fields": ["status_now", "private_notes", "decline_message"],
-                "description": "To change the status, use the buttons at the top of the page.",
+                "fields": ["status_now", "time_now", "private_notes", "decline_message"],
+                "description": "To change the status or the time, use the buttons at the top "
+                "of the page.",
             },
         ),
+        ("Timeline", {"fields": ["timeline"]}),
     ]
-    readonly_fields = [*SUBMITTED, "status_now"]
+    readonly_fields = [*SUBMITTED, "status_now", "time_now", "timeline"]
 
     def has_add_permission(self, request):
         # Requests come from the website's form only.
         return False
+
+    # The request's timeline is its history. Django's own log would keep the visitor's
+    # name (the request's title) after retention or an erasure has deleted the request.
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletion(self, request, obj, object_repr):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
+
+    def changelist_view(self, request, extra_context=None):
+        # Django's title is "Select consult request to change".
+        return super().changelist_view(
+            request, {"title": "Consult requests", **(extra_context or {})}
+        )
 
     # Columns and read-only fields, in the practice time zone: the admin's current time
     # zone (core.middleware.AdminTimeZoneMiddleware).
@@ -229,9 +307,33 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     def received(self, consult):
         return format_when(consult.created_at, timezone.get_current_timezone())
 
-    @admin.display(description="time asked for", ordering="starts_at", empty_value="—")
-    def time_asked(self, consult):
-        return format_when(consult.starts_at, timezone.get_current_timezone()) or None
+    @admin.display(description="time they first asked for")
+    def first_asked(self, consult):
+        # The timeline's first entry keeps it, however often the time moves since.
+        received = consult.events.filter(kind=ConsultEvent.Kind.RECEIVED).first()
+        start = received.new_starts_at if received else consult.starts_at
+        return (
+            format_when(start, timezone.get_current_timezone())
+            or "none: they gave their availability"
+        )
+
+    @admin.display(description="time now")
+    def time_now(self, consult):
+        return format_when(consult.starts_at, timezone.get_current_timezone()) or "no time yet"
+
+    @admin.display(description="email and phone")
+    def contact(self, consult):
+        return contact_links(consult)
+
+    @admin.display(description="what happened")
+    def timeline(self, consult):
+        return render_to_string(
+            "admin/consults/consultrequest/_timeline.html",
+            {
+                "entries": timeline_entries(consult),
+                "time_zone": timezone.get_current_timezone_name(),
+            },
+        )
 
     # The list's columns: the same moments, short enough for a table.
 
@@ -239,9 +341,18 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     def received_on(self, consult):
         return format_when(consult.created_at, timezone.get_current_timezone(), short=True)
 
-    @admin.display(description="time asked for", ordering="starts_at", empty_value="—")
+    @admin.display(description="time", ordering="starts_at")
     def time_asked_on(self, consult):
-        return format_when(consult.starts_at, timezone.get_current_timezone(), short=True) or None
+        return (
+            format_when(consult.starts_at, timezone.get_current_timezone(), short=True)
+            or "no time yet"
+        )
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, consult):
+        return format_html(
+            '<span class="status status-{}">{}</span>', consult.status, consult.get_status_display()
+        )
 
     @admin.display(description="status")
     def status_now(self, consult):
@@ -252,14 +363,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     def consented(self, consult):
         return format_when(consult.consented_at, timezone.get_current_timezone())
 
-    @admin.display(description="emails")
-    def email_log(self, consult):
-        url = (
-            reverse("admin:consults_outboundemail_changelist") + f"?consult__id__exact={consult.pk}"
-        )
-        return format_html('<a href="{}">Emails about this request</a>', url)
-
-    @admin.display(description="")
+    @admin.display(description="actions")
     def buttons(self, consult):
         parts = []
         if self.can_confirm(consult):
@@ -271,6 +375,14 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                     reverse("admin:consults_consultrequest_confirm", args=[consult.pk]),
                 )
             )
+        if self.can_give_time(consult):
+            parts.append(
+                format_html(
+                    '<a class="button" href="{}">{}</a>',
+                    reverse("admin:consults_consultrequest_give_time", args=[consult.pk]),
+                    "Give a time…" if consult.starts_at is None else "Move…",
+                )
+            )
         if self.can_decline(consult):
             parts.append(
                 format_html(
@@ -278,7 +390,12 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                     reverse("admin:consults_consultrequest_decline", args=[consult.pk]),
                 )
             )
-        return format_html(" ".join(["{}"] * len(parts)), *parts) if parts else ""
+        if not parts:
+            return ""
+        return format_html(
+            '<span class="row-actions">{}</span>',
+            format_html(" ".join(["{}"] * len(parts)), *parts),
+        )
 
     @staticmethod
     def can_confirm(consult):
@@ -286,6 +403,10 @@ class ConsultRequestAdmin(admin.ModelAdmin):
 
     @staticmethod
     def can_decline(consult):
+        return consult.status in HOLDING
+
+    @staticmethod
+    def can_give_time(consult):
         return consult.status in HOLDING
 
     # Confirm, decline, agenda: admin pages of their own.
@@ -309,6 +430,16 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                 wrap(self.decline_view),
                 name="consults_consultrequest_decline",
             ),
+            path(
+                "<path:object_id>/give-time/",
+                wrap(self.give_time_view),
+                name="consults_consultrequest_give_time",
+            ),
+            path(
+                "<path:object_id>/offer-times/",
+                wrap(self.offer_times_view),
+                name="consults_consultrequest_offer_times",
+            ),
             *super().get_urls(),
         ]
 
@@ -318,6 +449,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "can_confirm": consult is not None and self.can_confirm(consult),
             "can_decline": consult is not None and self.can_decline(consult),
+            "can_give_time": consult is not None and self.can_give_time(consult),
             "status_buttons": [
                 (
                     reverse("admin:consults_consultrequest_status", args=[consult.pk, status]),
@@ -334,15 +466,54 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return consult
 
-    @staticmethod
-    def _apply(request, consult, change, *args):
-        """Make a change through consults.booking; a refusal becomes a message in words."""
-        try:
-            change(consult, *args)
-        except booking.BookingError as error:
-            messages.error(request, f"{consult}: {error}")
-            return False
-        return True
+    _apply = staticmethod(_apply)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "private_notes" in form.changed_data:
+            booking.log_note(obj, obj.private_notes)
+
+    def give_time_view(self, request, object_id):
+        consult = self._consult_for_change(request, object_id)
+        change_url = reverse("admin:consults_consultrequest_change", args=[consult.pk])
+        form = GiveTimeForm(request.POST or None, consult=consult)
+        start = form.cleaned_data["start"] if form.is_bound and form.is_valid() else None
+        if start and self._apply(request, consult, booking.give_time, start):
+            consult.refresh_from_db()
+            messages.success(
+                request, f"{consult} is confirmed. The visitor is being emailed the invitation."
+            )
+            return redirect(change_url)
+        title = "Give a time" if consult.starts_at is None else "Move to another time"
+        return self._time_page(request, consult, form, title, change_url)
+
+    def offer_times_view(self, request, object_id):
+        consult = self._consult_for_change(request, object_id)
+        change_url = reverse("admin:consults_consultrequest_change", args=[consult.pk])
+        form = OfferTimesForm(request.POST or None, consult=consult)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            if self._apply(request, consult, booking.offer_times, data["starts"], data["note"]):
+                messages.success(
+                    request,
+                    f"{len(data['starts'])} times are offered to {consult.name}. They are "
+                    "emailed, and the first time they pick is confirmed.",
+                )
+                return redirect(change_url)
+        return self._time_page(request, consult, form, "Offer times by email", change_url)
+
+    def _time_page(self, request, consult, form, title, cancel_url):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "consult": consult,
+            "form": form,
+            "cancel_url": cancel_url,
+            "rules": BookingRules.load(),
+            "time_zone": timezone.get_current_timezone_name(),
+        }
+        return TemplateResponse(request, "admin/consults/consultrequest/time_form.html", context)
 
     def confirm_view(self, request, object_id):
         consult = self._consult_for_change(request, object_id)
@@ -380,8 +551,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                     )
                 return redirect(change_url)
         else:
-            default = consult.decline_message or BookingRules.load().decline_message
-            form = DeclineForm(initial={"message": default})
+            form = DeclineForm(initial={"message": default_decline_message([consult])})
         return self._decline_page(request, [consult], form, cancel_url=change_url)
 
     def _decline_page(self, request, consults, form, *, cancel_url, action=None):
@@ -407,16 +577,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
             status__in=HOLDING,
             ends_at__gt=timezone.now(),
         ).order_by("starts_at")
-        days = [
-            (day, list(consults))
-            for day, consults in groupby(
-                upcoming, key=lambda c: timezone.localtime(c.starts_at, tz).date()
-            )
-        ]
-        for _, consults in days:
-            for consult in consults:
-                consult.local_start = timezone.localtime(consult.starts_at, tz)
-                consult.local_end = timezone.localtime(consult.ends_at, tz)
+        days = agenda_days(upcoming, tz)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -456,8 +617,7 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                     )
                 return None
         else:
-            single = consults[0].decline_message if len(consults) == 1 else ""
-            form = DeclineForm(initial={"message": single or BookingRules.load().decline_message})
+            form = DeclineForm(initial={"message": default_decline_message(consults)})
         return self._decline_page(
             request,
             consults,
@@ -517,9 +677,62 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         return response
 
 
+def agenda_days(consults, tz):
+    """[(local day, [consults])], each consult with local_start, local_end and a flag
+    (`attention`) if it falls in time off or outside the weekly hours."""
+    consults = list(consults)
+    flagged = dict(booking.needs_a_look(consults))
+    for consult in consults:
+        consult.local_start = timezone.localtime(consult.starts_at, tz)
+        consult.local_end = timezone.localtime(consult.ends_at, tz)
+        consult.attention = flagged.get(consult, "")
+    return [
+        (day, list(group)) for day, group in groupby(consults, key=lambda c: c.local_start.date())
+    ]
+
+
+def timeline_entries(consult):
+    """What happened to a request, oldest first: its timeline entries and its emails
+    (with their delivery state), as (moment, text, detail) for the template."""
+    tz = timezone.get_current_timezone()
+    entries = []
+    for event in consult.events.all():
+        text = f"{event.get_kind_display()} by {event.get_by_display()}"
+        detail = event.detail
+        if event.kind == ConsultEvent.Kind.NOTE:
+            text = "You changed your private note"
+        if event.old_starts_at and event.new_starts_at:
+            detail = (
+                f"from {format_when(event.old_starts_at, tz, short=True)} "
+                f"to {format_when(event.new_starts_at, tz, short=True)}"
+            )
+        elif event.new_starts_at:
+            detail = format_when(event.new_starts_at, tz, short=True)
+        elif event.kind == ConsultEvent.Kind.RECEIVED:
+            detail = "no time picked"
+        elif event.old_starts_at:
+            detail = f"{format_when(event.old_starts_at, tz, short=True)} freed"
+        entries.append((event.at, text, detail, ""))
+    for email in consult.emails.all():
+        when = email.sent_at or email.created_at
+        state = email.get_status_display()
+        if email.status == OutboundEmail.Status.QUEUED and email.attempts:
+            state = f"not sent yet, tried {email.attempts} times"
+        entries.append((when, f"Email: {email.get_kind_display()}", state, email.status))
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+# Emails to the therapist show their address; visitors' are masked in the list.
+TO_THERAPIST = {
+    OutboundEmail.Kind.NOTIFY_THERAPIST,
+    OutboundEmail.Kind.CHANGE_NOTICE,
+    OutboundEmail.Kind.PASSWORD_RESET,
+}
+
+
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["kind", "status", "created_at", "attempts", "next_try", "sent_at", "error"]
+    list_display = ["kind", "recipient", "status", "created_on", "tries"]
     list_filter = ["status", "kind"]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
@@ -546,24 +759,46 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": "Outgoing email: sent, waiting and failed", **(extra_context or {})}
+        )
+
     def has_change_permission(self, request, obj=None):
         # The log itself is read-only; "retry now" on the list is the one change allowed.
         return obj is None and super().has_change_permission(request)
 
-    @admin.display(description="next try", ordering="send_after")
-    def next_try(self, email):
-        return email.send_after if email.status == OutboundEmail.Status.QUEUED else None
+    @admin.display(description="to")
+    def recipient(self, email):
+        if not email.to:
+            return "(deleted)"
+        return email.to if email.kind in TO_THERAPIST else mask_email(email.to)
 
-    @admin.display(description="last error")
-    def error(self, email):
-        return email.last_error[:80]
+    @admin.display(description="written", ordering="created_at")
+    def created_on(self, email):
+        return format_when(email.created_at, timezone.get_current_timezone(), short=True)
+
+    @admin.display(description="tries")
+    def tries(self, email):
+        if email.status == OutboundEmail.Status.QUEUED and email.attempts:
+            next_try = format_when(email.send_after, timezone.get_current_timezone(), short=True)
+            return format_html(
+                "{} so far; next {}<br><small>{}</small>",
+                email.attempts,
+                next_try,
+                email.last_error[:80],
+            )
+        tried = f"{email.attempts} tr{'y' if email.attempts == 1 else 'ies'}"
+        if email.status == OutboundEmail.Status.FAILED:
+            return format_html("{}<br><small>{}</small>", tried, email.last_error[:80])
+        return tried
 
     @admin.display(description="request")
     def request_link(self, email):
         if email.consult_id is None:
-            return "—"
+            return "none"
         url = reverse("admin:consults_consultrequest_change", args=[email.consult_id])
-        return format_html('<a href="{}">Consult request #{}</a>', url, email.consult_id)
+        return format_html('<a href="{}">{}</a>', url, email.consult or "the request")
 
     @admin.display(description="text as sent")
     def body(self, email):

@@ -1,7 +1,9 @@
 """A consult request's life: every change of its status or time, and its end.
 
-The visitor books, moves and cancels; the therapist confirms, declines and records
-what happened (contacted, completed, no-show, spam, reopened); retention deletes it.
+The visitor books, moves and cancels, and picks one of the times offered; the therapist
+confirms, declines, gives a request a time or offers a few, cancels, and records what
+happened (contacted, completed, no-show, spam, reopened); retention deletes it. Each
+change writes one timeline entry (`_log`), read on the request's admin page.
 Views, admin actions and commands all call these functions, and nothing else changes a
 request's status or time.
 
@@ -12,7 +14,7 @@ statuses); the functions here only turn that refusal into plain words.
 """
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -26,6 +28,8 @@ from .models import (
     CLOSED,
     HOLDING,
     BookingRules,
+    ConsultEvent,
+    ConsultOffer,
     ConsultRequest,
     OutboundEmail,
     TimeOff,
@@ -33,6 +37,8 @@ from .models import (
 )
 
 Status = ConsultRequest.Status
+Event = ConsultEvent.Kind
+By = ConsultEvent.By
 
 
 class BookingError(Exception):
@@ -65,8 +71,11 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
     profile = profile or PracticeProfile.load()
     yesterday = now - timedelta(days=1)
     held = ConsultRequest.objects.filter(status__in=HOLDING, blocked_until__gt=yesterday)
+    # Times offered to a visitor are kept for them until they pick (or the offer ends).
+    offered = ConsultOffer.objects.filter(consult__status__in=HOLDING, blocked_until__gt=yesterday)
     if ignore is not None:
         held = held.exclude(pk=ignore.pk)
+        offered = offered.exclude(consult_id=ignore.pk)
     time_off = TimeOff.objects.filter(end_date__gte=yesterday.date())
     return slots.open_slots(
         now=now,
@@ -77,7 +86,9 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
             slots.time_off_interval(*row, profile.tz)
             for row in time_off.values_list("start_date", "start_time", "end_date", "end_time")
         ],
-        holds=held.order_by("starts_at").values_list("starts_at", "blocked_until"),
+        holds=held.values_list("starts_at", "blocked_until")
+        .union(offered.values_list("starts_at", "blocked_until"), all=True)
+        .order_by("starts_at"),
     )
 
 
@@ -158,6 +169,7 @@ def submit_request(data, *, submission_key, start=None, now=None):
                     consult.status = Status.CONFIRMED
             _save_holding(consult)
             emails.queue_request_received(consult)
+            _log(consult, Event.RECEIVED, By.VISITOR, new=consult.starts_at, now=now)
     except SlotTaken:
         # A double click can race with itself: the time is "taken" by the first click.
         existing = _stored_submission(submission_key)
@@ -205,6 +217,7 @@ def confirm(consult, now=None):
             raise BookingError("The time asked for has already passed.")
         _set_status(consult, Status.CONFIRMED, now)
         emails.queue_confirmed(consult)
+        _log(consult, Event.CONFIRMED, By.THERAPIST, new=consult.starts_at, now=now)
     return consult
 
 
@@ -220,6 +233,7 @@ def decline(consult, message, now=None):
         extra = ["decline_message", *_withdraw_invitation(consult, was_confirmed)]
         _set_status(consult, Status.DECLINED, now, extra=extra)
         emails.queue_declined(consult, message, cancel_invitation=was_confirmed)
+        _log(consult, Event.DECLINED, By.THERAPIST, old=consult.starts_at, now=now)
     return consult
 
 
@@ -238,6 +252,7 @@ def cancel(consult, now=None):
             consult, Status.CANCELLED, now, extra=_withdraw_invitation(consult, was_confirmed)
         )
         emails.queue_cancelled(consult, cancel_invitation=was_confirmed, by_visitor=True)
+        _log(consult, Event.CANCELLED, By.VISITOR, old=consult.starts_at, now=now)
     return consult
 
 
@@ -271,6 +286,7 @@ def reschedule(consult, start, now=None):
             ],
         )
         emails.queue_rescheduled(consult, old_starts_at=old_start)
+        _log(consult, Event.MOVED, By.VISITOR, old=old_start, new=start, now=now)
     return consult
 
 
@@ -312,6 +328,7 @@ def record_status(consult, status, now=None):
             ) from taken
         if was_confirmed:
             outbox.cancel_queued(consult, [OutboundEmail.Kind.REMINDER])
+        _log(consult, Event.STATUS, By.THERAPIST, detail=status.label, now=now)
     return consult
 
 
@@ -361,3 +378,236 @@ def _set_status(consult, status, now, extra=()):
     consult.status = status
     consult.status_changed_at = now
     consult.save(update_fields=["status", "status_changed_at", *extra])
+
+
+def _log(consult, kind, by, *, old=None, new=None, detail="", now=None):
+    """One timeline entry, written in the caller's transaction."""
+    ConsultEvent.objects.create(
+        consult=consult,
+        kind=kind,
+        by=by,
+        old_starts_at=old,
+        new_starts_at=new,
+        detail=detail,
+        at=now or timezone.now(),
+    )
+
+
+def log_note(consult, notes, now=None):
+    """The therapist changed their private notes: the timeline keeps what they wrote."""
+    _log(consult, Event.NOTE, By.THERAPIST, detail=notes, now=now)
+
+
+# The therapist's side: a time agreed by phone, times offered by email, time off.
+
+
+def local_start(day, wall_time, tz):
+    """The UTC moment a day and wall-clock time name in the practice's zone, or raise
+    BookingError for an hour the clocks skip."""
+    start = slots.local_datetime(day, wall_time, tz)
+    if start is None:
+        raise BookingError("The clocks skip that hour on that day. Please pick another time.")
+    return start.astimezone(UTC)
+
+
+def clashing(start, blocked_until, *, ignore=None):
+    """The open request whose held time overlaps this one, buffers included, or None."""
+    clash = ConsultRequest.objects.filter(
+        status__in=HOLDING, starts_at__lt=blocked_until, blocked_until__gt=start
+    )
+    if ignore is not None:
+        clash = clash.exclude(pk=ignore.pk)
+    return clash.order_by("starts_at").first()
+
+
+def _clash_message(start, blocked_until, ignore):
+    other = clashing(start, blocked_until, ignore=ignore)
+    if other is None:
+        return "That time was just taken. Please pick another."
+    return (
+        f"That time overlaps {other.name}'s consult ({other.when_text}), "
+        "with the buffer between consults. Please pick another time."
+    )
+
+
+def clash_error(start, *, rules=None, ignore=None):
+    """Why this time cannot be held (it overlaps another request's), or "" if it can."""
+    rules = rules or BookingRules.load()
+    blocked_until = start + rules.consult_length + rules.buffer
+    if clashing(start, blocked_until, ignore=ignore) is None:
+        return ""
+    return _clash_message(start, blocked_until, ignore)
+
+
+def time_warnings(start, *, rules=None, profile=None):
+    """Why a time the therapist picks might be a poor one, in sentences (empty if none):
+    outside weekly hours, or in time off. (A clash is no warning but a refusal.)"""
+    rules = rules or BookingRules.load()
+    tz = (profile or PracticeProfile.load()).tz
+    end = start + rules.consult_length
+    warnings = []
+    hours = WeeklyHours.objects.values_list("weekday", "start", "end")
+    if not slots.within_hours(start, end, tz, hours):
+        warnings.append("It is outside your weekly hours.")
+    for entry in TimeOff.objects.filter(
+        start_date__lte=end.astimezone(tz).date(), end_date__gte=start.astimezone(tz).date()
+    ):
+        off_start, off_end = slots.time_off_interval(
+            entry.start_date, entry.start_time, entry.end_date, entry.end_time, tz
+        )
+        if off_start < end and start < off_end:
+            warnings.append(f"It falls in your time off ({entry}).")
+            break
+    return warnings
+
+
+def _take_time(consult, start, rules, now, *, by, kind):
+    """Hold `start` for the request as a confirmed consult, whatever the weekly hours say;
+    only the database's rule against overlapping holds can refuse it."""
+    if consult.status not in HOLDING:
+        raise BookingError(f"This request is {consult.get_status_display().lower()}.")
+    if start <= now:
+        raise BookingError("That time has already passed.")
+    old_start = consult.starts_at
+    consult.starts_at = start
+    consult.ends_at = start + rules.consult_length
+    consult.blocked_until = consult.ends_at + rules.buffer
+    consult.status = Status.CONFIRMED
+    consult.status_changed_at = now
+    if old_start is not None:
+        consult.invitation_sequence += 1  # the calendar entry moves: a newer version
+    try:
+        _save_holding(consult)
+    except SlotTaken as taken:
+        raise SlotTaken(_clash_message(start, consult.blocked_until, consult)) from taken
+    ConsultOffer.objects.filter(consult=consult).delete()
+    emails.queue_given_time(consult, old_starts_at=old_start)
+    _log(consult, kind, by, old=old_start, new=start, now=now)
+    return consult
+
+
+def give_time(consult, start, now=None):
+    """The therapist gives an open request a time (agreed by phone, say, or a move): it is
+    held and confirmed at once, and the visitor is sent the confirmation and invitation."""
+    now = now or timezone.now()
+    rules = BookingRules.load()
+    with transaction.atomic():
+        return _take_time(
+            _locked(consult), start, rules, now, by=By.THERAPIST, kind=Event.GIVEN_TIME
+        )
+
+
+OFFER_FEWEST = 2
+OFFER_MOST = 3
+
+
+def offer_times(consult, starts, note="", now=None):
+    """The therapist offers two or three times by email; the visitor picks one from their
+    manage link. Any earlier offer is replaced. The times are kept off the booking page
+    until the visitor picks or the request closes."""
+    now = now or timezone.now()
+    rules = BookingRules.load()
+    starts = sorted(set(starts))
+    if not OFFER_FEWEST <= len(starts) <= OFFER_MOST:
+        raise BookingError(f"Offer {OFFER_FEWEST} or {OFFER_MOST} different times.")
+    if starts[0] <= now:
+        raise BookingError("One of the times has already passed.")
+    with transaction.atomic():
+        consult = _locked(consult)
+        if consult.status not in HOLDING:
+            raise BookingError(f"This request is {consult.get_status_display().lower()}.")
+        for start in starts:
+            if error := clash_error(start, rules=rules, ignore=consult):
+                raise BookingError(error)
+        ConsultOffer.objects.filter(consult=consult).delete()
+        offers = ConsultOffer.objects.bulk_create(
+            ConsultOffer(
+                consult=consult,
+                starts_at=start,
+                ends_at=start + rules.consult_length,
+                blocked_until=start + rules.consult_length + rules.buffer,
+                offered_at=now,
+            )
+            for start in starts
+        )
+        emails.queue_offer(consult, offers, note)
+        _log(
+            consult,
+            Event.OFFERED,
+            By.THERAPIST,
+            detail="\n".join(
+                emails.format_when(o.starts_at, PracticeProfile.load().tz) for o in offers
+            ),
+            now=now,
+        )
+    return offers
+
+
+def pick_offer(consult, offer_id, now=None):
+    """The visitor picks one of the offered times: it is held and confirmed, the other
+    offered times are released, and the therapist is told."""
+    now = now or timezone.now()
+    rules = BookingRules.load()
+    with transaction.atomic():
+        consult = _locked(consult)
+        offer = consult.offers.filter(pk=offer_id).first()
+        if offer is None:
+            raise BookingError("That time is no longer offered. Please reply to the email instead.")
+        try:
+            _take_time(consult, offer.starts_at, rules, now, by=By.VISITOR, kind=Event.PICKED)
+        except SlotTaken as taken:
+            raise SlotTaken(
+                "Sorry, that time was just taken. Please pick another of the times offered."
+            ) from taken
+        emails.queue_offer_picked(consult)
+    return consult
+
+
+def cancel_by_therapist(consult, message, now=None):
+    """The therapist cancels (time off, say): the time is freed and the visitor gets the
+    kind message, with the invitation withdrawn."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        consult = _locked(consult)
+        if consult.status not in HOLDING:
+            raise BookingError(f"This request is {consult.get_status_display().lower()}.")
+        was_confirmed = consult.status == Status.CONFIRMED
+        _set_status(
+            consult, Status.CANCELLED, now, extra=_withdraw_invitation(consult, was_confirmed)
+        )
+        ConsultOffer.objects.filter(consult=consult).delete()
+        emails.queue_cancelled_by_therapist(consult, message, cancel_invitation=was_confirmed)
+        _log(consult, Event.CANCELLED, By.THERAPIST, old=consult.starts_at, now=now)
+    return consult
+
+
+def held_between(start, end):
+    """Open requests whose held time overlaps [start, end), soonest first."""
+    return ConsultRequest.objects.filter(
+        status__in=HOLDING, starts_at__lt=end, ends_at__gt=start
+    ).order_by("starts_at")
+
+
+def needs_a_look(consults, *, rules=None, profile=None):
+    """(consult, reason) for each held consult that falls in time off or outside hours."""
+    profile = profile or PracticeProfile.load()
+    tz = profile.tz
+    hours = list(WeeklyHours.objects.values_list("weekday", "start", "end"))
+    consults = [c for c in consults if c.starts_at is not None]
+    if not consults:
+        return []
+    first = min(c.starts_at for c in consults).astimezone(tz).date()
+    last = max(c.ends_at for c in consults).astimezone(tz).date()
+    time_off = [
+        (slots.time_off_interval(*row[:4], tz), row[4])
+        for row in TimeOff.objects.filter(start_date__lte=last, end_date__gte=first).values_list(
+            "start_date", "start_time", "end_date", "end_time", "pk"
+        )
+    ]
+    found = []
+    for consult in consults:
+        if any(s < consult.ends_at and consult.starts_at < e for (s, e), _ in time_off):
+            found.append((consult, "falls in your time off"))
+        elif not slots.within_hours(consult.starts_at, consult.ends_at, tz, hours):
+            found.append((consult, "is outside your weekly hours"))
+    return found

@@ -232,3 +232,62 @@ def schedule_reminder(consult):
     return _to_visitor(
         consult, Kind.REMINDER, "Reminder: your free consult", "reminder", send_after=send_at
     )
+
+
+# The therapist's side: a time given or moved, times offered, a cancellation.
+
+# Sent when the therapist cancels over time off, unless they write their own.
+THERAPIST_CANCEL_MESSAGE = (
+    "I am very sorry: I am not able to keep our free consult at this time after all. "
+    "This is about my availability, not about you."
+)
+
+
+def queue_given_time(consult, *, old_starts_at):
+    """The therapist gave the request a time (or moved it): the visitor gets the
+    confirmation with the invitation, and a reminder is scheduled."""
+    if old_starts_at is None:
+        return queue_confirmed(consult)
+    _to_visitor(
+        consult,
+        Kind.RESCHEDULED,
+        "Your free consult has a new time",
+        "rescheduled",
+        ics_method="REQUEST",
+        confirmed=True,
+        old_when=format_when(old_starts_at, PracticeProfile.load().tz),
+    )
+    return schedule_reminder(consult)
+
+
+def queue_offer(consult, offers, note):
+    """Times offered by the therapist: the visitor picks one from their manage link."""
+    tz = PracticeProfile.load().tz
+    return _to_visitor(
+        consult,
+        Kind.OFFER,
+        "Times for your free consult",
+        "offer",
+        offered=[format_when(offer.starts_at, tz) for offer in offers],
+        note=note,
+    )
+
+
+def queue_offer_picked(consult):
+    """The visitor picked an offered time: the therapist hears it (no typed details)."""
+    return _to_therapist(
+        consult, Kind.CHANGE_NOTICE, "A visitor picked one of your offered times", "offer_picked"
+    )
+
+
+def queue_cancelled_by_therapist(consult, message, *, cancel_invitation):
+    """The therapist cancelled (time off, say): the visitor gets their kind message."""
+    outbox.cancel_queued(consult, [Kind.REMINDER])
+    return _to_visitor(
+        consult,
+        Kind.CANCELLED,
+        "About your free consult",
+        "cancelled_by_me",
+        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        message=message,
+    )

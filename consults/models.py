@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func, Q
 from django.urls import reverse
@@ -73,6 +74,13 @@ class BookingRules(models.Model):
         "therapists who may be a good fit: just reply to this email.",
         help_text="Sent to a visitor when you decline their request. You can change it for each request.",
     )
+    reply_time = models.CharField(
+        "how soon I reply",
+        max_length=100,
+        default="within about two working days",
+        help_text="Finishes the sentence “I will reply …” on the booking pages and in emails, "
+        "for example “within about two working days” or “by the end of the next weekday”.",
+    )
     retention_days = models.PositiveSmallIntegerField(
         "keep closed requests for (days)",
         default=180,
@@ -133,12 +141,28 @@ class WeeklyHours(models.Model):
         verbose_name_plural = "weekly hours"
         constraints = [
             models.CheckConstraint(
-                condition=Q(start__lt=models.F("end")), name="weekly_hours_start_before_end"
+                condition=Q(start__lt=models.F("end")),
+                name="weekly_hours_start_before_end",
+                violation_error_message="The hours must end later than they start.",
             ),
         ]
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self):
+        # Two ranges on one day that overlap would offer the same times twice; say which.
+        if self.weekday is None or self.start is None or self.end is None:
+            return
+        clash = (
+            WeeklyHours.objects.filter(weekday=self.weekday, start__lt=self.end, end__gt=self.start)
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError(
+                f"These hours overlap {clash} that you already have. Change or delete those first."
+            )
 
 
 class TimeOff(models.Model):
@@ -162,7 +186,9 @@ class TimeOff(models.Model):
         verbose_name_plural = "time off"
         constraints = [
             models.CheckConstraint(
-                condition=Q(start_date__lte=models.F("end_date")), name="time_off_dates_in_order"
+                condition=Q(start_date__lte=models.F("end_date")),
+                name="time_off_dates_in_order",
+                violation_error_message="The last day cannot be before the first day.",
             ),
         ]
 
@@ -276,7 +302,15 @@ class ConsultRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"Consult request #{self.pk}"
+        # The admin shows it in the practice's time zone (core.middleware.AdminTimeZoneMiddleware).
+        return f"{self.name}, {self.when_text}"
+
+    @property
+    def when_text(self):
+        if self.starts_at is None:
+            return "no time yet"
+        local = timezone.localtime(self.starts_at)
+        return f"{local:%a} {local.day} {local:%b}, {local.hour % 12 or 12}:{local:%M} {local:%p}"
 
     def get_admin_url(self):
         return reverse("admin:consults_consultrequest_change", args=[self.pk])
@@ -321,6 +355,8 @@ class OutboundEmail(models.Model):
         RESCHEDULED = "rescheduled", "New time (to visitor)"
         REMINDER = "reminder", "Reminder (to visitor)"
         CHANGE_NOTICE = "change_notice", "Visitor changed or cancelled (to you)"
+        OFFER = "offer", "Times offered (to visitor)"
+        PASSWORD_RESET = "password_reset", "Password reset link (to you)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     consult = models.ForeignKey(
@@ -375,3 +411,66 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ConsultEvent(models.Model):
+    """One thing that happened to a request, for its timeline in admin.
+
+    Written by consults.booking in the transaction of the change it records; deleted
+    with the request (retention, or the visitor's own deletion). Emails are not copied
+    here: the timeline reads them from the outbox, with their delivery state.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Request received"
+        MOVED = "moved", "Time moved"
+        GIVEN_TIME = "given_time", "Given a time"
+        OFFERED = "offered", "Times offered"
+        PICKED = "picked", "Picked an offered time"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Hold expired"
+        STATUS = "status", "Status changed"
+        NOTE = "note", "Private note changed"
+
+    class By(models.TextChoices):
+        VISITOR = "visitor", "the visitor"
+        THERAPIST = "therapist", "you"
+        SITE = "site", "the website"
+
+    consult = models.ForeignKey(ConsultRequest, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    by = models.CharField(max_length=10, choices=By.choices)
+    old_starts_at = models.DateTimeField(null=True, blank=True)
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = "timeline entry"
+        verbose_name_plural = "timeline"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.get_by_display()}"
+
+
+class ConsultOffer(models.Model):
+    """A time the therapist offered a request by email; the visitor picks one from their
+    manage link. Offered times are kept off the booking page while the offer stands; the
+    hold itself happens when the visitor picks, under the same database rule as any other."""
+
+    consult = models.ForeignKey(ConsultRequest, on_delete=models.CASCADE, related_name="offers")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    offered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "offered time"
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{local:%A} {local.day} {local:%B}, {local.hour % 12 or 12}:{local:%M} {local:%p}"

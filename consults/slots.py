@@ -132,6 +132,18 @@ def open_slots(*, now, tz, rules, weekly_hours, time_off=(), holds=()):
     return sorted(set(slots), key=lambda slot: slot.start)
 
 
+def within_hours(start, end, tz, weekly_hours):
+    """Whether [start, end) lies inside one of the weekly ranges on its local day."""
+    day = start.astimezone(tz).date()
+    for weekday, range_start, range_end in weekly_hours:
+        if weekday != day.weekday():
+            continue
+        opens = local_datetime(day, range_start, tz) or _range_end(day, range_start, tz)
+        if opens <= start and end <= _range_end(day, range_end, tz):
+            return True
+    return False
+
+
 def _range_end(day, wall_end, tz):
     end = local_datetime(day, wall_end, tz)
     if end is None:  # the range ends inside the skipped hour: take the earlier reading

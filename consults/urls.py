@@ -9,5 +9,6 @@ urlpatterns = [
     path("received/", views.received, name="received"),
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("manage/<str:token>/pick/", views.pick_offered_time, name="pick_offered_time"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

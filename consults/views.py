@@ -204,3 +204,22 @@ def calendar_feed(request, token):
     )
     response["Content-Disposition"] = 'inline; filename="consults.ics"'
     return response
+
+
+@never_cache
+@require_POST
+def pick_offered_time(request, token):
+    """The visitor picks one of the times the therapist offered (consults/_offered_times.html)."""
+    consult = _consult_or_404(token)
+    try:
+        booking.pick_offer(consult, int(request.POST.get("offer", "")))
+    except ValueError:
+        messages.error(request, "Please pick one of the times.")
+    except booking.BookingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            "Your free consult is confirmed. An email with a calendar invitation is on its way.",
+        )
+    return redirect("consults:manage", token)

@@ -1,9 +1,13 @@
+"""The practice profile in admin, the one-row admin base class, and a guarded authenticator list."""
+
 import zoneinfo
 
 from django import forms
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import PracticeProfile
 
@@ -52,3 +56,14 @@ class PracticeProfileAdmin(SingletonModelAdmin):
         ("How people reach you", {"fields": ["contact_email", "contact_phone", "location"]}),
         ("Time", {"fields": ["time_zone"]}),
     ]
+
+
+# The authenticator is replaced from "Your account", never deleted on its own: deleting
+# the only one would leave the therapist unable to sign in.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceGuardedAdmin(TOTPDeviceAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -243,6 +243,11 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 OTP_TOTP_ISSUER = urlsplit(SITE_URL).hostname or "practice"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP key, QR code or backup code on admin pages
+# "Forgot your password?": the emailed link works for two hours, and one client address
+# may ask a few times an hour (core.admin_site.PasswordResetView). The code is still needed.
+PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
+PASSWORD_RESET_RATE_LIMIT = (5, 3600)
+LOGIN_URL = "admin:login"
 
 # Shared by every worker and instance: the database (tables made by core's migrations),
 # never one process's memory. Rate limits have their own table, so culling the default

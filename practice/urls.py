@@ -9,10 +9,13 @@ from django.views.static import serve
 from blog.sitemaps import sitemaps as blog_sitemaps
 from consults.sitemaps import sitemaps as consult_sitemaps
 from core import views as core_views
+from core.admin_site import password_reset_urls
 
 # admin.site is core.admin_site.PracticeAdminSite (INSTALLED_APPS): two-factor sign-in,
 # with django-axes locking out repeated failures.
 urlpatterns = [
+    # Before the admin, whose last pattern catches every address under it.
+    *password_reset_urls(settings.ADMIN_URL),
     path(settings.ADMIN_URL, admin.site.urls),
     path("robots.txt", core_views.robots_txt, name="robots_txt"),
     path(

@@ -141,6 +141,13 @@ def test_the_admin_pages_the_therapist_uses(page, site):
         reverse("admin:consults_weeklyhours_changelist"),
         reverse("admin:consults_outboundemail_changelist"),
         reverse("admin:core_practiceprofile_changelist"),
+        reverse("admin:consults_consultrequest_give_time", args=[consult.pk]),
+        reverse("admin:consults_consultrequest_offer_times", args=[consult.pk]),
+        reverse("admin:consults_timeoff_add"),
+        reverse("admin:account"),
+        reverse("admin:account_authenticator"),  # the QR code is an inline <svg>
+        reverse("admin:security"),
+        reverse("admin_password_reset"),
     ]:
         watch.visit(path)
 

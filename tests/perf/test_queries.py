@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consults import emails
-from consults.models import BookingRules, WeeklyHours
+from consults.models import BookingRules, ConsultRequest, WeeklyHours
 from core.models import PracticeProfile
 from tests.blog.builders import make_article
 from tests.consults.builders import make_consult
@@ -106,12 +106,22 @@ def _make_consults(count):
         emails.queue_request_received(consult)
 
 
+def _make_upcoming(count):
+    """New requests, half with a time in the coming days (today's, this week's, later)."""
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    made = ConsultRequest.objects.count()
+    for n in range(made, made + count):
+        at = start + timedelta(hours=5 * n) if n % 2 else None
+        make_consult(starts_at=at, name=f"Visitor {n}")
+
+
 @pytest.mark.parametrize(
     ("changelist", "make_rows"),
     [
         ("/admin/blog/article/", _make_articles),
         ("/admin/consults/consultrequest/", _make_consults),
         ("/admin/consults/outboundemail/", _make_consults),
+        ("/admin/", _make_upcoming),  # the home screen
     ],
 )
 def test_admin_lists_take_the_same_queries_however_many_rows(admin_client, changelist, make_rows):

@@ -71,7 +71,9 @@ PERMISSIONS_DENIED = [
 class SecurityHeadersMiddleware:
     """The security headers Django has no setting for, on every response.
 
-    Placed before WhiteNoise, so static files get them too.
+    Placed before WhiteNoise, so static files get them too. Under ADMIN_URL, also
+    X-Robots-Tag: search engines keep the admin out of their results without robots.txt
+    having to name its address.
     """
 
     headers = {
@@ -82,11 +84,14 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
 
     def __call__(self, request):
         response = self.get_response(request)
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
+        if request.path_info.startswith(self.admin_prefix):
+            response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
 

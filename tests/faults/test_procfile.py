@@ -212,3 +212,5 @@ def test_web_logs_json_lines_without_link_tokens_or_query_strings(web):
     assert all(entry["status"] for entry in access)
     for private in (secret, "sam@example.com", "private+words", "q="):
         assert private not in web.output()
+    # Not even the visitor's address: every request here came from 127.0.0.1.
+    assert all("127.0.0.1" not in json.dumps(entry) for entry in access)

@@ -1,7 +1,9 @@
-"""Middleware: the health check that runs before everything else, and security headers."""
+"""Middleware: the health check that runs before everything else, security headers, and
+the refusal of query strings no page can use."""
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
 from .models import PracticeProfile
@@ -111,3 +113,47 @@ class AdminTimeZoneMiddleware:
             return self.get_response(request)
         with timezone.override(PracticeProfile.load().tz):
             return self.get_response(request)
+
+
+class MalformedQuery(SuspiciousOperation):
+    """Django answers a SuspiciousOperation with 400 (the site's own 400 page)."""
+
+
+# The admin's date drill-down (date_hierarchy) builds a date from these; Django lets an
+# out-of-range one fail with a 500 (OverflowError, or a year past 9999).
+ADMIN_DATE_PARTS = {"__year": range(1, 9999), "__month": range(1, 13), "__day": range(1, 32)}
+
+
+def _malformed(request, admin_prefix):
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return "A query string held a NUL character."
+        if not request.path_info.startswith(admin_prefix):
+            continue
+        for suffix, allowed in ADMIN_DATE_PARTS.items():
+            if key.endswith(suffix) and not all(
+                value.isascii() and value.isdigit() and len(value) < 6 and int(value) in allowed
+                for value in values
+            ):
+                return f"An admin date filter ({suffix[2:]}) was out of range."
+    return None
+
+
+class RejectMalformedQueryMiddleware:
+    """Answer 400 to a query string no page can use, on every page.
+
+    A NUL character: PostgreSQL refuses text that holds one, so it would otherwise
+    reach a query (an admin list filter, the admin's search) and fail there with a 500.
+    Under the admin, a date drill-down value out of the calendar's range. Form bodies
+    need no such guard: Django's form fields refuse NUL characters with a message.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request):
+        problem = _malformed(request, self.admin_prefix)
+        if problem:
+            raise MalformedQuery(problem)
+        return self.get_response(request)

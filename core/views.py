@@ -5,9 +5,11 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 
 @never_cache
+@require_safe
 def healthz(request):
     """200 when the app can reach its database, 503 when it cannot."""
     try:
@@ -18,6 +20,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "up"})
 
 
+@require_safe
 def robots_txt(request):
     # The admin is not named here: robots.txt is public, and a therapist who picks an
     # unusual ADMIN_URL would announce it. Nothing links to the admin, and its every

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Before WhiteNoise, which answers static files itself: they get these headers too.
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    # A NUL in a query string is a 400 here, never a 500 from PostgreSQL later.
+    "core.middleware.RejectMalformedQueryMiddleware",
     # A calm 503 page while PostgreSQL is away; inside the header middleware, so it has them.
     "core.resilience.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -206,6 +206,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # an admin sign-in lasts a working day, not two weeks
 X_FRAME_OPTIONS = "DENY"
+# A form sent without its cookie, or from an old tab: a page in the site's layout that
+# says so in plain words, instead of Django's bare one.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # Content-Security-Policy (django-csp). Nothing from another origin, no inline script or
 # style, no plugins, no framing, forms post only here. The JSON-LD blocks are data, not

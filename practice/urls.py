@@ -28,3 +28,8 @@ urlpatterns = [
     path("consult/", include("consults.urls")),
     path("", include("blog.urls")),
 ]
+
+# The site's own error pages (core.views): Django's handlers render 400 and 500 without
+# the request, so without the practice's details in the layout.
+handler400 = core_views.bad_request
+handler500 = core_views.server_error

@@ -1,5 +1,5 @@
 """Middleware: the health check that runs before everything else, security headers, and
-the refusal of query strings no page can use."""
+the refusal of query strings no page can use and of bodies too large for any page."""
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
@@ -7,7 +7,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
 from .models import PracticeProfile
-from .views import healthz
+from .views import healthz, request_too_large
 
 
 class HealthCheckMiddleware:
@@ -156,4 +156,28 @@ class RejectMalformedQueryMiddleware:
         problem = _malformed(request, self.admin_prefix)
         if problem:
             raise MalformedQuery(problem)
+        return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 to a body larger than the page could need, before reading any of it.
+
+    Django would otherwise read it to find the CSRF token (any visitor has the cookie),
+    writing a file part to disk as it goes. Content-Length is what counts: a body sent
+    without one (chunked) is never read by Django at all.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        admin = request.path_info.startswith(self.admin_prefix)
+        limit = settings.MAX_ADMIN_REQUEST_BODY if admin else settings.MAX_REQUEST_BODY
+        if length > limit:
+            return request_too_large(request)
         return self.get_response(request)

@@ -1,7 +1,7 @@
 """Site-wide views that belong to no app: the health check, robots.txt, and the error
 pages Django's own handlers would render without the site's layout (400, 500, and the
 CSRF failure; 403 and 404 need no view: Django renders 403.html and 404.html with the
-request)."""
+request), and the 413 for a body too large."""
 
 import logging
 
@@ -67,6 +67,14 @@ def bad_request(request, exception):
 def server_error(request):
     """handler500: as bad_request, for 500.html."""
     return _error_page(request, "500.html", 500)
+
+
+def request_too_large(request):
+    """413, from core.middleware.RequestBodyLimitMiddleware. The connection is closed
+    after it: the rest of the body is never read."""
+    response = _error_page(request, "413.html", 413)
+    response["Connection"] = "close"
+    return response
 
 
 def csrf_failure(request, reason=""):

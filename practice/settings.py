@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     # A NUL in a query string is a 400 here, never a 500 from PostgreSQL later.
     "core.middleware.RejectMalformedQueryMiddleware",
+    # An oversized body is a 413 before a byte of it is read (MAX_REQUEST_BODY).
+    "core.middleware.RequestBodyLimitMiddleware",
     # A calm 503 page while PostgreSQL is away; inside the header middleware, so it has them.
     "core.resilience.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -160,6 +162,16 @@ STORAGES = {
         )
     },
 }
+
+# The largest request body accepted, in bytes: a public form is a few KB; under
+# ADMIN_URL the therapist uploads images. A larger one is refused with 413 before any of
+# it is read (core.middleware.RequestBodyLimitMiddleware), whatever the CSRF check would
+# say; deploy/nginx.conf.template refuses the same sizes before Django sees them.
+MAX_REQUEST_BODY = 64 * 1024
+MAX_ADMIN_REQUEST_BODY = 10 * 1024 * 1024
+# Whatever is accepted stays in memory: an upload is never written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_ADMIN_REQUEST_BODY
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_ADMIN_REQUEST_BODY
 
 # Email. EMAIL_URL such as smtp://user:pass@host:587/?tls=True; locally the
 # console. Mail is queued in the database and delivered by the worker process.

@@ -107,3 +107,10 @@ def test_csrf_failure_never_leads_to_another_site():
     visitor = Client(enforce_csrf_checks=True)
     response = visitor.post("/consult/", {}, HTTP_REFERER="https://attacker.example/form")
     assert "attacker.example" not in response.content.decode()
+
+
+def test_413_for_a_body_larger_than_any_form_needs(client):
+    response = client.post(
+        "/consult/", "x" * (64 * 1024 + 1), content_type="application/x-www-form-urlencoded"
+    )
+    assert_in_the_site_layout(response, 413, "That was too much to send at once")

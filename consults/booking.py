@@ -72,7 +72,7 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
         now=now,
         tz=profile.tz,
         rules=slot_rules(rules),
-        weekly_hours=WeeklyHours.objects.values_list("weekday", "start", "end"),
+        weekly_hours=WeeklyHours.objects.in_use().values_list("weekday", "start", "end"),
         time_off=[
             slots.time_off_interval(*row, profile.tz)
             for row in time_off.values_list("start_date", "start_time", "end_date", "end_time")

@@ -70,11 +70,10 @@ def server_error(request):
 
 
 def request_too_large(request):
-    """413, from core.middleware.RequestBodyLimitMiddleware. The connection is closed
-    after it: the rest of the body is never read."""
-    response = _error_page(request, "413.html", 413)
-    response["Connection"] = "close"
-    return response
+    """413, from core.middleware.RequestBodyLimitMiddleware. The body is never read by
+    Django (gunicorn drains what follows only within its keep-alive bounds; a
+    Connection header would be refused by WSGI servers as hop-by-hop)."""
+    return _error_page(request, "413.html", 413)
 
 
 def csrf_failure(request, reason=""):

@@ -1,9 +1,10 @@
 """Middleware: the health check that runs before everything else, security headers, and
-the refusal of query strings no page can use and of bodies too large for any page."""
+the refusal of methods, query strings and bodies that no page can use."""
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponseNotAllowed
 from django.utils import timezone
 
 from .models import PracticeProfile
@@ -113,6 +114,25 @@ class AdminTimeZoneMiddleware:
             return self.get_response(request)
         with timezone.override(PracticeProfile.load().tz):
             return self.get_response(request)
+
+
+class AllowedMethodsMiddleware:
+    """405 for any method but GET, HEAD and POST, on every page, the admin's included.
+
+    Each public view also names its own (require_safe, require_http_methods); this covers
+    the views that do not, such as the admin's, which would otherwise answer TRACE, PUT
+    or DELETE with the page itself.
+    """
+
+    allowed = ("GET", "HEAD", "POST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in self.allowed:
+            return HttpResponseNotAllowed(self.allowed)
+        return self.get_response(request)
 
 
 class MalformedQuery(SuspiciousOperation):

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Before WhiteNoise, which answers static files itself: they get these headers too.
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    # Only GET, HEAD and POST reach any view (405 otherwise).
+    "core.middleware.AllowedMethodsMiddleware",
     # A NUL in a query string is a 400 here, never a 500 from PostgreSQL later.
     "core.middleware.RejectMalformedQueryMiddleware",
     # An oversized body is a 413 before a byte of it is read (MAX_REQUEST_BODY).

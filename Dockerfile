@@ -27,5 +27,6 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4).status == 200 else 1)"]
-# The same commands as the Procfile: `release` runs migrations, `worker` the email worker.
-CMD ["sh", "-c", "exec gunicorn practice.wsgi --config practice/gunicorn.conf.py --bind 0.0.0.0:$PORT"]
+# The Procfile's `web` line: prepare (migrations; static files are already collected
+# above, so that step finds nothing to do), then serve. Run `worker` with its own line.
+CMD ["sh", "-c", "python manage.py prepare && exec gunicorn practice.wsgi --config practice/gunicorn.conf.py --bind 0.0.0.0:$PORT"]

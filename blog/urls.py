@@ -6,6 +6,7 @@ before this module is included (practice/urls.py).
 
 from django.urls import path
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 from . import views
 from .feeds import ArticleFeed
@@ -15,7 +16,7 @@ app_name = "blog"
 urlpatterns = [
     path("", views.home, name="home"),
     path("blog/", views.ArticleListView.as_view(), name="article_list"),
-    path("blog/feed/", cache_control(max_age=0)(ArticleFeed()), name="feed"),
+    path("blog/feed/", cache_control(max_age=0)(require_safe(ArticleFeed())), name="feed"),
     path("blog/preview/<int:pk>/", views.article_preview, name="preview"),
     path("blog/<slug:slug>/", views.article_detail, name="article_detail"),
     path("<slug:slug>/", views.page, name="page"),

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
 from .models import Article, ArticleSlugRedirect, Page
@@ -18,6 +19,7 @@ HOME_ARTICLE_COUNT = 3
 
 
 @cache_control(max_age=0)
+@require_safe
 def home(request):
     return render(
         request,
@@ -33,6 +35,7 @@ def home(request):
 @method_decorator(cache_control(max_age=0), name="dispatch")
 class ArticleListView(ListView):
     paginate_by = 10
+    http_method_names = ["get", "head"]
     template_name = "blog/article_list.html"
     context_object_name = "articles"
 
@@ -42,6 +45,7 @@ class ArticleListView(ListView):
 
 
 @cache_control(max_age=0)
+@require_safe
 def article_detail(request, slug):
     article = Article.objects.published().filter(slug=slug).first()
     if article is None:
@@ -59,6 +63,7 @@ def article_detail(request, slug):
 
 
 @never_cache
+@require_safe
 def article_preview(request, pk):
     # Anyone but staff gets the same 404 as for an address that does not exist.
     if not request.user.is_active or not request.user.is_staff:
@@ -68,6 +73,7 @@ def article_preview(request, pk):
 
 
 @cache_control(max_age=0)
+@require_safe
 def page(request, slug):
     if slug == Page.Slug.HOME:
         # The home text is shown at /, never at /home/.

@@ -7,6 +7,7 @@ log. Help text is written for the therapist; every change goes through consults.
 """
 
 import csv
+import re
 from itertools import groupby
 
 from django import forms
@@ -48,13 +49,24 @@ from .models import (
 
 Status = ConsultRequest.Status
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheet programs run a cell that starts with one of these as a formula (OWASP's
+# CSV injection list, with the full-width forms some of them also accept).
+CSV_FORMULA_STARTS = "=+-@\t\r＝＋－＠"
+# Where a spreadsheet may start a new cell: the text's start, or after any character it
+# may split on whatever the locale (`,` in English, `;` across much of Europe, tab, `|`)
+# or a line break; spaces and double quotes before the formula do not stop it.
+CSV_CELL_STARTS = re.compile(
+    r"""(^|[,;|\t\r\n])([ "]*)(?=[""" + re.escape(CSV_FORMULA_STARTS) + "])"
+)
 
 
 def csv_safe(value):
-    text = str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
+    """The text with a ' before anything that could start a formula in any spreadsheet.
+
+    Whatever separator the spreadsheet splits on, no cell it makes can begin a formula:
+    `Kim;=1+1;` becomes `Kim;'=1+1;`.
+    """
+    return CSV_CELL_STARTS.sub(r"\1\2'", str(value))
 
 
 def _redirect_back(request, fallback):

@@ -81,7 +81,7 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
         now=now,
         tz=profile.tz,
         rules=slot_rules(rules),
-        weekly_hours=WeeklyHours.objects.values_list("weekday", "start", "end"),
+        weekly_hours=WeeklyHours.objects.in_use().values_list("weekday", "start", "end"),
         time_off=[
             slots.time_off_interval(*row, profile.tz)
             for row in time_off.values_list("start_date", "start_time", "end_date", "end_time")
@@ -355,6 +355,11 @@ def purge_closed(retention_days, now=None):
     cutoff = (now or timezone.now()) - timedelta(days=retention_days)
     with transaction.atomic():
         expired = ConsultRequest.objects.filter(status__in=CLOSED, status_changed_at__lt=cutoff)
+        # One still waiting (the mail server down for weeks) is never sent: its request
+        # is gone. Then it is cleared with the rest.
+        OutboundEmail.objects.filter(consult__in=expired).exclude(status__in=FINISHED_EMAIL).update(
+            status=OutboundEmail.Status.CANCELLED
+        )
         # The emails about a deleted request go with it, whatever their age.
         cleared = (
             OutboundEmail.objects.filter(status__in=FINISHED_EMAIL)

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
@@ -119,8 +120,23 @@ class BookingRules(models.Model):
         return timedelta(minutes=self.buffer_minutes)
 
 
+class WeeklyHoursQuerySet(models.QuerySet):
+    def in_use(self):
+        """The hours that make open times: the therapist's own. Only locally (DEBUG), and
+        only while there are none, the example hours `make run` adds
+        (manage.py add_example_hours), so a newcomer's booking page is not empty."""
+        own = self.filter(example=False)
+        if settings.DEBUG and not own.exists():
+            return self.filter(example=True)
+        return own
+
+
 class WeeklyHours(models.Model):
-    """A range of hours on one weekday when consults can happen, in the practice time zone."""
+    """A range of hours on one weekday when consults can happen, in the practice time zone.
+
+    Example hours (`example`) exist only in a local database; the therapist's first
+    own hours replace them (save()).
+    """
 
     class Weekday(models.IntegerChoices):
         MONDAY = 0, "Monday"
@@ -134,6 +150,13 @@ class WeeklyHours(models.Model):
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField(help_text="The first consult can start at this time.")
     end = models.TimeField(help_text="The last consult must end by this time.")
+    example = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Added by `make run` on a new local database; never used in production.",
+    )
+
+    objects = WeeklyHoursQuerySet.as_manager()
 
     class Meta:
         ordering = ["weekday", "start"]
@@ -148,7 +171,16 @@ class WeeklyHours(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+        hours = f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+        return (
+            f"{hours} (example: add or change any hours to set your own)" if self.example else hours
+        )
+
+    def save(self, *args, **kwargs):
+        # Hours the therapist adds or changes are their own, and the examples go.
+        self.example = False
+        super().save(*args, **kwargs)
+        WeeklyHours.objects.filter(example=True).delete()
 
     def clean(self):
         # Two ranges on one day that overlap would offer the same times twice; say which.

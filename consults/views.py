@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core import ratelimit
 from core.models import PracticeProfile
@@ -65,6 +65,7 @@ def _context(form, rules, profile, open_slots, *, week=0, **extra):
 
 
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def book(request):
     rules = BookingRules.load()
     profile = PracticeProfile.load()
@@ -107,6 +108,7 @@ def book(request):
 
 
 @never_cache
+@require_safe
 def received(request):
     consult = None
     public_id = request.session.get(SESSION_KEY)
@@ -129,6 +131,7 @@ def _consult_or_404(token):
 
 
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def manage(request, token):
     consult = _consult_or_404(token)
     rules = BookingRules.load()
@@ -190,6 +193,7 @@ def cancel(request, token):
 
 
 @never_cache
+@require_safe
 def calendar_feed(request, token):
     rules = BookingRules.load()
     if not secrets.compare_digest(token.encode(), rules.calendar_token.encode()):

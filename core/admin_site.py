@@ -2,11 +2,13 @@
 the therapist's home screen, their account page and one place for security.
 
 Signing in needs the password and a code from an authenticator app (or a one-time
-backup code). A wrong code counts as a failed login for django-axes, like a wrong
-password, so guessing codes locks the account out just as guessing passwords does.
-A forgotten password is reset by a link emailed through the outbox; the code is still
-needed afterwards. A lost phone: sign in with a backup code, then set up the new
-phone from "Your account".
+backup code). Whatever was wrong (the username, the password, the code, or a missing
+code), the answer is the same single message: a right password must never be
+confirmable without the second factor. A wrong or missing code counts as a failed login
+for django-axes, like a wrong password, so guessing codes locks the account out just as
+guessing passwords does. A forgotten password is reset by a link emailed through the
+outbox; the code is still needed afterwards. A lost phone: sign in with a backup code,
+then set up the new phone from "Your account".
 """
 
 from django.conf import settings
@@ -49,15 +51,16 @@ MODEL_ORDER = (
 
 
 class TwoFactorLoginForm(OTPAdminAuthenticationForm):
-    otp_error_messages = {
-        **OTPAdminAuthenticationForm.otp_error_messages,
-        "token_required": "Please enter the 6-digit code from your authenticator app, "
-        "or one of your backup codes.",
-        "invalid_token": "That code did not work. Codes change every 30 seconds: "
-        "try the one your app shows now, or a backup code.",
-        "device_required": "Please enter the 6-digit code from your authenticator app, "
-        "or one of your backup codes.",
-    }
+    sign_in_failed = (
+        "Those details did not let you in. Check your username, your password and the "
+        "code your authenticator app shows now (or a backup code), then try again."
+    )
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError as error:
+            raise ValidationError(self.sign_in_failed, code="invalid_login") from error
 
     def _chosen_device(self, user):
         device = super()._chosen_device(user)
@@ -74,9 +77,11 @@ class TwoFactorLoginForm(OTPAdminAuthenticationForm):
         # a second try; the device is chosen from the code, and the password is retyped.
         pass
 
-    def _verify_token(self, user, token, device=None):
+    def clean_otp(self, user):
+        # Reached only with the right password (a wrong one has already failed, and been
+        # counted, in authenticate()).
         try:
-            return super()._verify_token(user, token, device)
+            return super().clean_otp(user)
         except ValidationError:
             user_login_failed.send(
                 sender=__name__,

@@ -2,9 +2,11 @@
 
 Each line has time, level, logger and message, and for request logs the path (never
 the query string, and with secret link tokens cut out) and the status. Email-shaped
-text is replaced in messages and tracebacks, in case an error message quotes one.
+text and IP addresses are replaced in messages and tracebacks, in case a message quotes
+one (gunicorn's "Invalid request from ip=..." does): no log line holds a client address.
 """
 
+import ipaddress
 import json
 import logging
 import re
@@ -16,6 +18,19 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 # PostgreSQL quotes the offending values in an error's DETAIL line.
 DETAIL = re.compile(r"^DETAIL:.*$", re.MULTILINE)
+# Candidates only: a run of hex digits, dots and colons. Each is kept unless ipaddress
+# reads it (less trailing punctuation) as an address, so a time such as 12:24:00 stays.
+ADDRESS = re.compile(r"(?<![\w.:%])[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*(?:%\w+)?|\b\d+(?:\.\d+){3}\b")
+
+
+def _address(match):
+    candidate = match.group(0)
+    core = candidate.rstrip(":.")
+    try:
+        ipaddress.ip_address(core)
+    except ValueError:
+        return candidate
+    return "[address]" + candidate[len(core) :]
 
 
 def _secret_paths():
@@ -29,6 +44,7 @@ def scrub(text):
     text = EMAIL.sub("[email]", text)
     text = QUERY.sub(r"\1", text)
     text = DETAIL.sub("DETAIL: [removed]", text)
+    text = ADDRESS.sub(_address, text)
     secret = _secret_paths()
     if secret is not None:
         text = secret.sub(r"\1[token]", text)

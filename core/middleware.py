@@ -1,11 +1,14 @@
-"""Middleware: the health check that runs before everything else, and security headers."""
+"""Middleware: the health check that runs before everything else, security headers, and
+the refusal of methods, query strings and bodies that no page can use."""
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponseNotAllowed
 from django.utils import timezone
 
 from .models import PracticeProfile
-from .views import healthz
+from .views import healthz, request_too_large
 
 
 class HealthCheckMiddleware:
@@ -71,7 +74,9 @@ PERMISSIONS_DENIED = [
 class SecurityHeadersMiddleware:
     """The security headers Django has no setting for, on every response.
 
-    Placed before WhiteNoise, so static files get them too.
+    Placed before WhiteNoise, so static files get them too. Under ADMIN_URL, also
+    X-Robots-Tag: search engines keep the admin out of their results without robots.txt
+    having to name its address.
     """
 
     headers = {
@@ -82,11 +87,14 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
 
     def __call__(self, request):
         response = self.get_response(request)
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
+        if request.path_info.startswith(self.admin_prefix):
+            response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
 
@@ -106,3 +114,90 @@ class AdminTimeZoneMiddleware:
             return self.get_response(request)
         with timezone.override(PracticeProfile.load().tz):
             return self.get_response(request)
+
+
+class AllowedMethodsMiddleware:
+    """405 for any method but GET, HEAD and POST, on every page, the admin's included.
+
+    Each public view also names its own (require_safe, require_http_methods); this covers
+    the views that do not, such as the admin's, which would otherwise answer TRACE, PUT
+    or DELETE with the page itself.
+    """
+
+    allowed = ("GET", "HEAD", "POST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in self.allowed:
+            return HttpResponseNotAllowed(self.allowed)
+        return self.get_response(request)
+
+
+class MalformedQuery(SuspiciousOperation):
+    """Django answers a SuspiciousOperation with 400 (the site's own 400 page)."""
+
+
+# The admin's date drill-down (date_hierarchy) builds a date from these; Django lets an
+# out-of-range one fail with a 500 (OverflowError, or a year past 9999).
+ADMIN_DATE_PARTS = {"__year": range(1, 9999), "__month": range(1, 13), "__day": range(1, 32)}
+
+
+def _malformed(request, admin_prefix):
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return "A query string held a NUL character."
+        if not request.path_info.startswith(admin_prefix):
+            continue
+        for suffix, allowed in ADMIN_DATE_PARTS.items():
+            if key.endswith(suffix) and not all(
+                value.isascii() and value.isdigit() and len(value) < 6 and int(value) in allowed
+                for value in values
+            ):
+                return f"An admin date filter ({suffix[2:]}) was out of range."
+    return None
+
+
+class RejectMalformedQueryMiddleware:
+    """Answer 400 to a query string no page can use, on every page.
+
+    A NUL character: PostgreSQL refuses text that holds one, so it would otherwise
+    reach a query (an admin list filter, the admin's search) and fail there with a 500.
+    Under the admin, a date drill-down value out of the calendar's range. Form bodies
+    need no such guard: Django's form fields refuse NUL characters with a message.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request):
+        problem = _malformed(request, self.admin_prefix)
+        if problem:
+            raise MalformedQuery(problem)
+        return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 to a body larger than the page could need, before reading any of it.
+
+    Django would otherwise read it to find the CSRF token (any visitor has the cookie),
+    writing a file part to disk as it goes. Content-Length is what counts: a body sent
+    without one (chunked) is never read by Django at all.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        admin = request.path_info.startswith(self.admin_prefix)
+        limit = settings.MAX_ADMIN_REQUEST_BODY if admin else settings.MAX_REQUEST_BODY
+        if length > limit:
+            return request_too_large(request)
+        return self.get_response(request)

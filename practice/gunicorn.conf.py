@@ -2,7 +2,8 @@
 
 Workers scale with the CPU count. Gunicorn's own logs (access and errors) go through
 the site's JSON formatter, which leaves out query strings and cuts signed link tokens
-out of paths, so the access log holds nothing that opens a visitor's request.
+out of paths, so the access log holds nothing that opens a visitor's request, and no
+client address at all.
 """
 
 import multiprocessing
@@ -27,7 +28,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
 # %(U)s is the path without the query string; the formatter takes path and status from it.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# No %(h)s: a visitor's address beside "POST /consult/" is exactly what must not be kept.
+access_log_format = '"%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

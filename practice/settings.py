@@ -68,6 +68,12 @@ MIDDLEWARE = [
     # Before WhiteNoise, which answers static files itself: they get these headers too.
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    # Only GET, HEAD and POST reach any view (405 otherwise).
+    "core.middleware.AllowedMethodsMiddleware",
+    # A NUL in a query string is a 400 here, never a 500 from PostgreSQL later.
+    "core.middleware.RejectMalformedQueryMiddleware",
+    # An oversized body is a 413 before a byte of it is read (MAX_REQUEST_BODY).
+    "core.middleware.RequestBodyLimitMiddleware",
     # A calm 503 page while PostgreSQL is away; inside the header middleware, so it has them.
     "core.resilience.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -104,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.practice",
+                "consults.context_processors.example_hours",
             ],
         },
     },
@@ -159,6 +166,16 @@ STORAGES = {
     },
 }
 
+# The largest request body accepted, in bytes: a public form is a few KB; under
+# ADMIN_URL the therapist uploads images. A larger one is refused with 413 before any of
+# it is read (core.middleware.RequestBodyLimitMiddleware), whatever the CSRF check would
+# say; deploy/nginx.conf.template refuses the same sizes before Django sees them.
+MAX_REQUEST_BODY = 64 * 1024
+MAX_ADMIN_REQUEST_BODY = 10 * 1024 * 1024
+# Whatever is accepted stays in memory: an upload is never written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_ADMIN_REQUEST_BODY
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_ADMIN_REQUEST_BODY
+
 # Email. EMAIL_URL such as smtp://user:pass@host:587/?tls=True; locally the
 # console. Mail is queued in the database and delivered by the worker process.
 EMAIL_CONFIG = env.email_url(
@@ -204,6 +221,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # an admin sign-in lasts a working day, not two weeks
 X_FRAME_OPTIONS = "DENY"
+# A form sent without its cookie, or from an old tab: a page in the site's layout that
+# says so in plain words, instead of Django's bare one.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # Content-Security-Policy (django-csp). Nothing from another origin, no inline script or
 # style, no plugins, no framing, forms post only here. The JSON-LD blocks are data, not

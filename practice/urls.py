@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from blog.sitemaps import sitemaps as blog_sitemaps
@@ -20,13 +21,18 @@ urlpatterns = [
     path("robots.txt", core_views.robots_txt, name="robots_txt"),
     path(
         "sitemap.xml",
-        sitemap,
+        require_safe(sitemap),
         {"sitemaps": {**blog_sitemaps, **consult_sitemaps}},
         name="django.contrib.sitemaps.views.sitemap",
     ),
     # Uploaded social images: a handful of files, served by the app itself so the site
     # needs no second service; the host's disk (or a volume) keeps them.
-    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.+)$", require_safe(serve), {"document_root": settings.MEDIA_ROOT}),
     path("consult/", include("consults.urls")),
     path("", include("blog.urls")),
 ]
+
+# The site's own error pages (core.views): Django's handlers render 400 and 500 without
+# the request, so without the practice's details in the layout.
+handler400 = core_views.bad_request
+handler500 = core_views.server_error

@@ -9,10 +9,23 @@ def test_healthz_reports_database_up(client):
     assert response.json() == {"status": "ok", "database": "up"}
 
 
-def test_robots_txt_points_to_sitemap_and_hides_admin(client):
+def test_robots_txt_points_to_sitemap_and_never_names_the_admin(client, settings):
+    # Changed deliberately (issue 11): robots.txt used to Disallow ADMIN_URL, which
+    # published an address the therapist may have chosen to keep obscure.
     body = client.get("/robots.txt").content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in body
-    assert "Disallow: /admin/" in body
+    assert "Disallow: /consult/manage/" in body
+    assert settings.ADMIN_URL.strip("/") not in body
+
+
+@pytest.mark.parametrize("path", ["", "login/", "consults/consultrequest/", "no-such-page/"])
+def test_every_admin_answer_asks_search_engines_not_to_index_it(client, settings, path):
+    response = client.get(f"/{settings.ADMIN_URL}{path}")
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_public_pages_may_be_indexed(client):
+    assert "X-Robots-Tag" not in client.get("/")
 
 
 def test_healthz_answers_any_host_over_plain_http(client, settings):

@@ -1,8 +1,13 @@
-"""Fixtures for the fault tests: processes started from the Procfile, always stopped."""
+"""Fixtures for the fault tests: processes started from the Procfile, always stopped, and
+empty databases for them to start on."""
 
+import uuid
+
+import psycopg
 import pytest
+from django.conf import settings as django_settings
 
-from .procs import Procs
+from .procs import Procs, database_url
 
 
 @pytest.fixture
@@ -24,3 +29,29 @@ def test_database_url(transactional_db, settings):
     from .procs import database_url
 
     return database_url(settings.DATABASES["default"])
+
+
+def admin_connection():
+    db = django_settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def empty_database():
+    """A new, empty database on the test server, as a DATABASE_URL; dropped afterwards."""
+    name = f"faults_empty_{uuid.uuid4().hex[:8]}"
+    with admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = {**django_settings.DATABASES["default"], "NAME": name}
+    try:
+        yield database_url(db)
+    finally:
+        with admin_connection() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,15 +1,16 @@
 """Start the Procfile's processes as production runs them, and talk to them over HTTP.
 
-`Procs` reads the Procfile and runs its `release`, `web` and `worker` lines with $PORT
-filled in, under production settings (practice.settings, DEBUG off, a SECRET_KEY,
-ALLOWED_HOSTS, HTTPS redirect off because the tests speak plain HTTP). The web line's
-`0.0.0.0` becomes `127.0.0.1`: nothing the tests start listens beyond loopback. Each
-process gets its own session (process group) and log file; `Procs.stop_all()` (the
-`procs` fixture's teardown) ends every process it started, and their children.
+`Procs` reads the Procfile and runs its `web` and `worker` lines with $PORT filled in,
+through `sh -c` as a host does, under production settings (practice.settings, DEBUG
+off, a SECRET_KEY, ALLOWED_HOSTS, HTTPS redirect off because the tests speak plain
+HTTP). The web line's `0.0.0.0` becomes `127.0.0.1`: nothing the tests start listens
+beyond loopback. Each process gets its own session (process group) and log file;
+`Procs.stop_all()` (the `procs` fixture's teardown) ends every process it started, and
+their children.
 
-Static files: production serves them through WhiteNoise's manifest, so
-`collectstatic_once()` runs `collectstatic` once per test session into the default
-STATIC_ROOT (staticfiles/, which git ignores), as the Dockerfile does at build time.
+The web line prepares before it serves (`manage.py prepare`: migrations, and static
+files collected into the default STATIC_ROOT, staticfiles/, which git ignores), so a
+web process started on an empty database migrates it first.
 
 `Browser` is a tiny HTTP client (http.client, no keep-alive) that behaves like a
 visitor's browser on the booking form: it reads the CSRF cookie, the hidden fields
@@ -27,7 +28,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -36,9 +36,6 @@ from urllib.parse import quote, urlencode
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
-
-_static_lock = threading.Lock()
-_static_done = False
 
 
 def free_port():
@@ -58,12 +55,16 @@ def procfile():
 
 
 def command(name, port=None):
-    """A Procfile line as argv: $PORT filled in, bound to loopback only."""
+    """A Procfile line as argv: $PORT filled in, bound to loopback only. A line with
+    more than one command runs through sh, as hosts run it; a single command runs as
+    itself, so a signal reaches it and its exit code is its own."""
     line = procfile()[name]
     if port is not None:
         line = line.replace("${PORT}", str(port)).replace("$PORT", str(port))
     line = line.replace("0.0.0.0:", f"{LOOPBACK}:")
     assert "$" not in line, f"unfilled variable in the Procfile's {name} line: {line}"
+    if any(operator in line for operator in ("&&", "||", ";", "|")):
+        return ["sh", "-c", line]
     return shlex.split(line)
 
 
@@ -105,25 +106,6 @@ def production_env(database_url, **overrides):
     )
     env.update({key: str(value) for key, value in overrides.items()})
     return env
-
-
-def collectstatic_once():
-    """`collectstatic` into the default STATIC_ROOT, once per test session."""
-    global _static_done
-    with _static_lock:
-        if _static_done:
-            return
-        result = subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-            cwd=REPO,
-            env=production_env("postgres://unused@127.0.0.1:9/unused"),
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert result.returncode == 0, f"collectstatic failed:\n{result.stdout}\n{result.stderr}"
-        _static_done = True
 
 
 class Proc:
@@ -181,16 +163,19 @@ class Proc:
         return self.popen.returncode
 
 
+PREPARE = [sys.executable, "manage.py", "prepare"]
+
+
 class Procs:
     """Starts the Procfile's processes; stop_all() ends every one of them."""
 
     def __init__(self):
         self.started = []
 
-    def run(self, name, env, timeout=120):
-        """Run a Procfile line to its end (`release`); returns (exit code, output)."""
+    def run(self, argv, env, timeout=120):
+        """Run a command to its end (`manage.py prepare`, say); returns (exit code, output)."""
         result = subprocess.run(
-            command(name),
+            argv,
             cwd=REPO,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -205,14 +190,14 @@ class Procs:
     def start(self, name, env):
         port = free_port() if name == "web" else None
         if name == "web":
-            collectstatic_once()
             env = {**env, "PORT": str(port)}
         proc = Proc(name, command(name, port), env, port)
         self.started.append(proc)
         return proc
 
-    def start_web(self, env, timeout=60):
-        """The web process, once it answers /healthz."""
+    def start_web(self, env, timeout=180):
+        """The web process, once it answers /healthz (after preparing: on an empty
+        database, the migrations first)."""
         proc = self.start("web", env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,7 +1,7 @@
 """PostgreSQL stopped and started again while requests are in flight.
 
-A private PostgreSQL (scripts/localpg.py's functions) is migrated by the Procfile's
-`release` line and served by its `web` line (gunicorn, production settings). A few
+A private PostgreSQL (scripts/localpg.py's functions) is migrated and served by the
+Procfile's `web` line (gunicorn, production settings). A few
 threads load the home page, the seed article, the booking page and valid booking
 POSTs, and poll /healthz. Mid-load the server is stopped (`pg_ctl stop -m fast`, which
 cuts every open connection), left down a few seconds, and started on the same port.
@@ -180,8 +180,6 @@ def test_postgres_restarted_mid_load_calm_503_then_recovery_and_nothing_half_wri
     try:
         db.create()
         env = production_env(db.url, CONSULT_RATE_LIMIT="off")
-        code, output = procs.run("release", env, timeout=300)
-        assert code == 0, output
         web = procs.start_web(env)
         base = web.base_url
 

@@ -1,4 +1,4 @@
-"""The Procfile's processes, started as production starts them: release, web, worker.
+"""The Procfile's processes, started as production starts them: web, worker.
 
 No Docker engine runs here, so this tests what the image runs: each Procfile line as a
 process with production settings (practice.settings, DEBUG off) on a database of its
@@ -16,67 +16,32 @@ import logging
 import re
 import signal
 import time
-import uuid
 
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 
-from .procs import Browser, Procs, database_url, free_port, production_env, request
+from .procs import PREPARE, Browser, Procs, free_port, production_env, request
 
 HTTPS = {
     "X-Forwarded-Proto": "https"
 }  # as the TLS-terminating proxy says (SECURE_PROXY_SSL_HEADER)
 
 
-def admin_connection():
-    db = django_settings.DATABASES["default"]
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
 @pytest.fixture(scope="module")
-def empty_database():
-    """A new, empty database on the test server; dropped afterwards."""
-    name = f"faults_procfile_{uuid.uuid4().hex[:8]}"
-    with admin_connection() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db = {**django_settings.DATABASES["default"], "NAME": name}
-    try:
-        yield database_url(db)
-    finally:
-        with admin_connection() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def released(empty_database):
-    """The `release` line run on the empty database: (exit code, output, database URL)."""
-    code, output = Procs().run("release", production_env(empty_database), timeout=300)
-    return code, output, empty_database
-
-
-@pytest.fixture(scope="module")
-def web(released):
-    code, output, url = released
-    assert code == 0, output
+def web(empty_database):
+    """The web line started on the empty database: it migrates it, then serves."""
     procs = Procs()
     try:
-        yield procs.start_web(production_env(url))
+        yield procs.start_web(production_env(empty_database))
     finally:
         procs.stop_all()
 
 
-def test_release_migrates_an_empty_database_and_exits_0(released):
-    code, output, url = released
-    assert code == 0, output
+def test_web_migrates_an_empty_database_before_serving(web, empty_database):
+    url = empty_database
+    output = web.output()
     assert "Applying consults.0001_initial... OK" in output
     assert "Traceback" not in output
     with psycopg.connect(url) as conn:
@@ -84,10 +49,12 @@ def test_release_migrates_an_empty_database_and_exits_0(released):
         articles = conn.execute("SELECT count(*) FROM blog_article").fetchone()[0]
     assert applied > 10
     assert articles >= 1, "the seed article is published by a data migration"
-    # A second deploy's release finds nothing to do and still exits 0.
-    again, output = Procs().run("release", production_env(url))
+    # The next start (another web process, the next deploy) finds nothing to do, quickly.
+    again, output = Procs().run(PREPARE, production_env(url))
     assert again == 0, output
     assert "No migrations to apply." in output
+    assert "Static files: already collected." in output
+    print(f"\n[procfile] second prepare: {output.strip().splitlines()[-1]}")
 
 
 def test_web_serves_pages_with_the_promised_security_headers(web):
@@ -147,8 +114,10 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
-def test_worker_delivers_queued_email_over_smtp_and_stops_cleanly_on_sigterm(web, released, capsys):
-    _, _, url = released
+def test_worker_delivers_queued_email_over_smtp_and_stops_cleanly_on_sigterm(
+    web, empty_database, capsys
+):
+    url = empty_database
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's chatter
     smtp_port = free_port()
     inbox = Recorder()
@@ -212,3 +181,5 @@ def test_web_logs_json_lines_without_link_tokens_or_query_strings(web):
     assert all(entry["status"] for entry in access)
     for private in (secret, "sam@example.com", "private+words", "q="):
         assert private not in web.output()
+    # Not even the visitor's address: every request here came from 127.0.0.1.
+    assert all("127.0.0.1" not in json.dumps(entry) for entry in access)

@@ -30,11 +30,16 @@ def therapist():
     return user
 
 
-def sign_in(client, username="therapist", password=PASSWORD, code="", ip="203.0.113.7"):
+def sign_in(
+    client, username="therapist", password=PASSWORD, code="", ip="203.0.113.7", forwarded=None
+):
+    """A sign-in attempt; with `forwarded`, through one proxy (ip) that wrote that header."""
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     return client.post(
         LOGIN,
         {"username": username, "password": password, "otp_token": code, "next": INDEX},
         REMOTE_ADDR=ip,
+        **extra,
     )
 
 
@@ -52,19 +57,49 @@ def test_the_sign_in_form_asks_for_the_code(client):
     assert "Authentication code" in html
 
 
+FAILED = "Those details did not let you in."
+
+
+def error_notes(response):
+    return re.findall(r'<p class="errornote">\s*(.*?)\s*</p>', response.content.decode(), re.S)
+
+
 def test_password_alone_does_not_sign_in(client, therapist):
     response = sign_in(client)
     assert response.status_code == 200
-    assert "6-digit code" in response.content.decode()
+    assert FAILED in response.content.decode()
     assert not signed_in(client)
 
 
 def test_a_wrong_code_does_not_sign_in(client, therapist):
     response = sign_in(client, code=wrong_code(totp_device(therapist)))
-    assert "That code did not work" in response.content.decode()
+    assert FAILED in response.content.decode()
     # The password is not echoed back into the page for a second try.
     assert PASSWORD not in response.content.decode()
     assert not signed_in(client)
+
+
+def test_the_answer_never_says_which_part_was_wrong(therapist):
+    # Changed deliberately (issue 11): a right password with a wrong or missing code
+    # used to get its own message, which confirmed the password without the second factor.
+    device = totp_device(therapist)
+    cases = {
+        "wrong password, right code": {"password": "wrong-password", "code": current_code(device)},
+        "wrong password, no code": {"password": "wrong-password"},
+        "right password, wrong code": {"code": wrong_code(device)},
+        "right password, no code": {},
+        "no such user": {"username": "nobody", "code": current_code(device)},
+        "right password, a wrong backup code": {"code": "abcd2345"},
+    }
+    # Each from its own address, so that none of them meets the lockout.
+    answers = {
+        case: sign_in(Client(), ip=f"203.0.113.{n}", **kwargs)
+        for n, (case, kwargs) in enumerate(cases.items(), start=10)
+    }
+    notes = {case: error_notes(response) for case, response in answers.items()}
+    assert all(response.status_code == 200 for response in answers.values())
+    assert len({tuple(n) for n in notes.values()}) == 1, notes
+    assert FAILED in notes["right password, no code"][0]
 
 
 def test_password_and_current_code_sign_in(client, therapist):
@@ -148,28 +183,49 @@ def test_wrong_codes_count_like_wrong_passwords(client, therapist):
     assert sign_in(Client(), code=current_code(device)).status_code == 429
 
 
+@pytest.mark.parametrize("code", ["wrong", "missing"])
+def test_each_wrong_or_missing_code_counts_once_like_a_wrong_password(therapist, code):
+    device = totp_device(therapist)
+    statuses = [
+        sign_in(Client(), code=wrong_code(device) if code == "wrong" else "").status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    # The same count as fail(): the attempt that reaches the limit gets the lockout page.
+    assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    assert AccessAttempt.objects.get(username="therapist").failures_since_start == (
+        settings.AXES_FAILURE_LIMIT
+    )
+
+
+def test_guesses_spread_over_one_ipv6_network_are_locked_out(therapist, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    statuses = [
+        sign_in(
+            Client(), password="nope", ip="10.0.0.2", forwarded=f"2001:db8:7:8::{n:x}"
+        ).status_code
+        for n in range(1, settings.AXES_FAILURE_LIMIT + 2)
+    ]
+    assert statuses[-2:] == [429, 429]
+    # The next /64 is another client.
+    code = current_code(totp_device(therapist))
+    next_network = sign_in(Client(), code=code, ip="10.0.0.2", forwarded="2001:db8:7:9::1")
+    assert next_network.status_code == 302
+
+
+def test_an_ipv4_client_written_as_ipv6_is_locked_out_as_itself(client, therapist):
+    fail(client, settings.AXES_FAILURE_LIMIT - 1, ip="203.0.113.7")
+    assert sign_in(Client(), password="wrong", ip="::ffff:203.0.113.7").status_code == 429
+
+
 def test_behind_a_proxy_the_lock_uses_the_forwarded_client_address(client, therapist, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(
-            LOGIN,
-            {"username": "therapist", "password": "nope", "otp_token": ""},
-            REMOTE_ADDR="10.0.0.2",
-            HTTP_X_FORWARDED_FOR="203.0.113.7",
-        )
+        sign_in(client, password="nope", ip="10.0.0.2", forwarded="203.0.113.7")
     attempt = AccessAttempt.objects.get(username="therapist")
     assert attempt.ip_address == "203.0.113.7"
     # Another visitor behind the same proxy is not locked out.
-    response = Client().post(
-        LOGIN,
-        {
-            "username": "therapist",
-            "password": PASSWORD,
-            "otp_token": current_code(totp_device(therapist)),
-        },
-        REMOTE_ADDR="10.0.0.2",
-        HTTP_X_FORWARDED_FOR="198.51.100.9",
-    )
+    code = current_code(totp_device(therapist))
+    response = sign_in(Client(), code=code, ip="10.0.0.2", forwarded="198.51.100.9")
     assert response.status_code == 302
 
 

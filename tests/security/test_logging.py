@@ -124,3 +124,23 @@ def test_gunicorn_access_lines_get_path_and_status():
     entry = json.loads(JsonFormatter().format(rec))
     assert entry["path"] == "/consult/"
     assert entry["status"] == 302
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Invalid request from ip=203.0.113.7: Invalid HTTP method",
+        "Invalid request from ip=2001:db8::1:2: bad",
+        "from ::ffff:203.0.113.7 and fe80::1%eth0, then 10.0.0.2.",
+    ],
+)
+def test_no_client_address_reaches_a_log_line(message):
+    entry = json.loads(JsonFormatter().format(record(message)))
+    for address in ("203.0.113.7", "2001:db8::1:2", "::ffff", "fe80::1", "10.0.0.2"):
+        assert address not in entry["message"]
+    assert "[address]" in entry["message"]
+
+
+def test_times_and_versions_are_not_taken_for_addresses():
+    message = "started at 12:24:00, Django 5.2.19, took 1.5s"
+    assert json.loads(JsonFormatter().format(record(message)))["message"] == message

@@ -31,6 +31,14 @@ def book(client, ip=VISITOR, **overrides):
     return client.post("/consult/", form_data(page, **overrides), REMOTE_ADDR=ip)
 
 
+def book_via_proxy(client, forwarded):
+    """A booking's status through one proxy (10.0.0.2) that wrote `forwarded`."""
+    page = client.get("/consult/")
+    return client.post(
+        "/consult/", form_data(page), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded
+    ).status_code
+
+
 def test_five_requests_pass_and_the_sixth_gets_a_calm_429(client):
     for _ in range(5):
         assert book(client).status_code == 302
@@ -99,10 +107,7 @@ def test_behind_a_proxy_the_limit_follows_the_real_client(client, settings):
     settings.TRUSTED_PROXY_COUNT = 1
 
     def via_proxy(forwarded):
-        page = client.get("/consult/")
-        return client.post(
-            "/consult/", form_data(page), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded
-        ).status_code
+        return book_via_proxy(client, forwarded)
 
     # Whatever the client puts in the header itself is ignored: only the last entry,
     # written by our proxy, counts.
@@ -110,6 +115,21 @@ def test_behind_a_proxy_the_limit_follows_the_real_client(client, settings):
         assert via_proxy(f"1.2.3.{n}, {VISITOR}") == 302
     assert via_proxy(f"9.9.9.9, {VISITOR}") == 429
     assert via_proxy("198.51.100.9") == 302
+
+
+def test_one_ipv6_network_shares_one_limit_behind_a_proxy(client, settings):
+    # A host given a /64 can pick a new address for every request: all count as one.
+    settings.TRUSTED_PROXY_COUNT = 1
+    statuses = [book_via_proxy(client, f"2001:db8:5:6::{n:x}") for n in range(1, 9)]
+    assert statuses == [302] * 5 + [429] * 3
+    assert book_via_proxy(client, "2001:db8:5:7::1") == 302  # the next /64 is someone else
+
+
+def test_ipv4_written_as_ipv6_counts_as_the_same_client(client):
+    for _ in range(3):
+        assert book(client, ip=VISITOR).status_code == 302
+    statuses = [book(client, ip=f"::ffff:{VISITOR}").status_code for _ in range(4)]
+    assert statuses == [302, 302, 429, 429]
 
 
 @pytest.mark.parametrize(
@@ -121,7 +141,12 @@ def test_behind_a_proxy_the_limit_follows_the_real_client(client, settings):
         (2, "10.0.0.3", "6.6.6.6, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
         (2, "10.0.0.3", "203.0.113.7", "10.0.0.3"),  # fewer hops than proxies: trust nothing
         (1, "10.0.0.2", "not-an-address", "10.0.0.2"),
-        (1, "10.0.0.2", "2001:db8::1", "2001:db8::1"),
+        (1, "10.0.0.2", "2001:db8::1", "2001:db8::"),
+        # An IPv6 client is its /64; an IPv4 address written as IPv6 is the IPv4 address.
+        (0, "2001:db8:1:2:aaaa::1", "", "2001:db8:1:2::"),
+        (1, "10.0.0.2", "2001:db8:1:2:ffff:1:2:3", "2001:db8:1:2::"),
+        (0, "::ffff:203.0.113.7", "", "203.0.113.7"),
+        (1, "10.0.0.2", "::ffff:203.0.113.7", "203.0.113.7"),
     ],
 )
 def test_client_ip(rf, settings, proxies, remote, forwarded, expected):

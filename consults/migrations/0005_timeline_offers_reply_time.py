@@ -25,7 +25,7 @@ def received_entries(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consults', '0003_outbox_due_at_and_sending'),
+        ('consults', '0004_weeklyhours_example'),
     ]
 
     operations = [

@@ -6,6 +6,8 @@ right. Entries further left were sent by the client itself and can be anything. 
 no proxies (the default) X-Forwarded-For is ignored and REMOTE_ADDR is the client.
 """
 
+import hashlib
+import hmac
 import ipaddress
 
 from django.conf import settings
@@ -31,3 +33,16 @@ def client_ip(request):
         # nothing in the header can be trusted.
         return remote_addr
     return _valid(forwarded[-proxies]) or remote_addr
+
+
+def client_network(request):
+    """A keyed hash naming the client's network: its IPv4 address, or its IPv6 /64 (one
+    home or phone line usually has a whole /64). Stored instead of any address."""
+    address = ipaddress.ip_address(client_ip(request))
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address.version == 6:
+        network = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    else:
+        network = str(address)
+    return hmac.new(settings.SECRET_KEY.encode(), network.encode(), hashlib.sha256).hexdigest()[:32]

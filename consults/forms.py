@@ -153,9 +153,9 @@ class ZoneForm(forms.Form):
         widget=forms.Select(attrs={"autocomplete": "off"}),
     )
 
-    def __init__(self, *args, current=None, **kwargs):
+    def __init__(self, *args, current_zone=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zone"].widget.choices = zone_choices(current)
+        self.fields["zone"].widget.choices = zone_choices(current_zone)
 
     def clean_zone(self):
         # Never an error: a zone the server does not know falls back to the practice's.
@@ -247,7 +247,7 @@ class ConsultForm(ZoneForm):
     shown_at = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400)
 
     def __init__(self, *args, open_slots=(), browser="", current_zone=None, **kwargs):
-        super().__init__(*args, current=current_zone, **kwargs)
+        super().__init__(*args, current_zone=current_zone, **kwargs)
         self.browser = browser_mark(browser)
         self.fields["consent"].label = format_html(
             'I understand this form is not for emergencies, and I agree to the <a href="{}">privacy policy</a>.',

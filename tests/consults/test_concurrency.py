@@ -189,13 +189,17 @@ def test_a_form_sent_twice_at_once_is_one_request_and_no_error(monkeypatch):
     key = uuid.uuid4()
     copies = 2
     both_past_the_check = threading.Barrier(copies, timeout=TIMEOUT)
-    real_lock_day = booking._lock_day
+    real_lookup = booking._stored_submission
+    looked = threading.local()
 
-    def wait_then_lock(start, tz):
-        both_past_the_check.wait()
-        real_lock_day(start, tz)
+    def wait_then_look(submission_key):
+        # Both wait here before their first look, so both find nothing stored yet.
+        if not getattr(looked, "once", False):
+            looked.once = True
+            both_past_the_check.wait()
+        return real_lookup(submission_key)
 
-    monkeypatch.setattr(booking, "_lock_day", wait_then_lock)
+    monkeypatch.setattr(booking, "_stored_submission", wait_then_look)
 
     def send(i):
         consult, _ = booking.submit_request(visitor(0), submission_key=key, start=start)
@@ -227,7 +231,7 @@ print("ready", flush=True)
 sys.stdin.readline()
 try:
     consult, _ = booking.submit_request(
-        {"name": "P", "email": "p@example.org", "contact_method": "email"},
+        {"name": "P", "email": f"p.{uuid.uuid4().hex}@example.org", "contact_method": "email"},
         submission_key=uuid.uuid4(),
         start=datetime.fromisoformat(sys.argv[2]),
     )

@@ -258,9 +258,10 @@ class ConsultForm(ZoneForm):
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     @staticmethod
-    def initial_values(browser):
-        """A fresh submission key, signed with now and the browser (see the module's docstring)."""
-        key = str(uuid.uuid4())
+    def initial_values(browser, key=None):
+        """A fresh submission key (or `key`), signed with now and the browser (see the
+        module's docstring). A browser that sent no CSRF cookie is ""."""
+        key = key or str(uuid.uuid4())
         shown = [time.time(), key, browser_mark(browser)]
         return {"submission_key": key, "shown_at": signing.dumps(shown, salt=SHOWN_AT_SALT)}
 

@@ -107,8 +107,10 @@ def _practice_clock(slot, tz, practice_tz):
 
 
 def _browser(request):
-    """The browser's CSRF secret, which a booking form is bound to (consults.forms)."""
-    get_token(request)
+    """The browser's CSRF secret, which a booking form is bound to (consults.forms).
+    A form is shown with one (made now if need be); a post has one only if it sent the cookie."""
+    if request.method != "POST":
+        get_token(request)
     return request.META.get("CSRF_COOKIE", "")
 
 

@@ -278,3 +278,32 @@ def test_separate_processes_one_time_one_winner():
     assert (counts["won"], counts["taken"]) == (1, processes - 1)
     assert ConsultRequest.objects.get().starts_at == start
     assert OutboundEmail.objects.count() == 2
+
+
+def test_one_address_racing_from_eight_tabs_holds_one_request():
+    """Eight tabs, one address, eight different times, sent at once: one request holds a
+    time; the other seven get the same page and one email each saying it stands."""
+    starts = [at(3 + i) for i in range(8)]
+
+    def send(i):
+        consult, created = booking.submit_request(
+            {
+                **visitor(0),
+                "email": "Same.Person@example.org" if i % 2 else "same.person@example.org",
+            },
+            submission_key=uuid.uuid4(),
+            start=starts[i],
+        )
+        return consult.pk, created
+
+    outcomes, seconds = race(len(starts), send)
+    counts = tally("one address, 8 tabs, 8 times", outcomes, seconds)
+    assert counts["won"] == 8
+    assert ConsultRequest.objects.count() == 1
+    assert len({value[0] for _, value in outcomes}) == 1
+    assert sum(1 for _, value in outcomes if value[1]) == 1
+    assert OutboundEmail.objects.filter(kind=Kind.EARLIER_REQUEST).count() == 7
+    assert OutboundEmail.objects.filter(kind=Kind.ACKNOWLEDGE).count() == 1
+    # ... and no more than the day's few reach that address, however many tabs.
+    sent = OutboundEmail.objects.filter(to__iexact="same.person@example.org")
+    assert sent.exclude(status=OutboundEmail.Status.CANCELLED).count() == 5

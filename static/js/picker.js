@@ -28,6 +28,13 @@
     }).then(function (html) {
       var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("slot-picker");
       if (!fresh) throw new Error("no picker");
+      // A choice made while the request was under way is kept, where it is still shown.
+      var ticked = picker.querySelectorAll("input:checked");
+      for (var i = 0; i < ticked.length; i++) {
+        var same = fresh.querySelector('input[name="' + ticked[i].name + '"][value="' +
+          ticked[i].value + '"]');
+        if (same) same.checked = true;
+      }
       picker.replaceWith(fresh);
       picker = fresh;
       var target = focusTarget && picker.querySelector(focusTarget);

@@ -70,6 +70,7 @@ class BookingRulesAdmin(SingletonModelAdmin):
                     "horizon_days",
                     "max_per_day",
                     "requires_confirmation",
+                    "hold_hours",
                     "cancellation_window_hours",
                 ]
             },
@@ -179,6 +180,8 @@ SUBMITTED = [
     "availability",
     "message",
     "time_asked",
+    "expired_starts_at",  # a time it held until the hold lapsed unconfirmed
+    "hold_expired_at",
     "consented",
     "email_log",
 ]

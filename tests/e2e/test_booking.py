@@ -173,7 +173,7 @@ def test_pick_a_day_then_a_time_keyboard_only_confirm_then_cancel_and_book_again
 
 
 def test_without_javascript_days_and_zones_are_form_submits_that_keep_answers(
-    live_server, browser, axe_violations
+    live_server, browser
 ):
     open_every_day()
     days = slots.by_local_day(booking.available_slots(), LONDON)
@@ -191,7 +191,6 @@ def test_without_javascript_days_and_zones_are_form_submits_that_keep_answers(
     assert page.url.endswith("#slot-times")
     expect(page.get_by_label(CONSENT)).to_be_checked()  # kept across the page load
     page.locator(f'input[value="{chosen.key}"]').check()
-    assert axe_violations(page) == []
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
     expect(page.locator("main")).to_contain_text(

@@ -150,7 +150,7 @@ class ZoneForm(forms.Form):
         label="Show times in",
         required=False,
         max_length=64,
-        widget=forms.Select(attrs={"autocomplete": "off"}),
+        widget=forms.Select(attrs={"autocomplete": "off", "class": "form-select"}),
     )
 
     def __init__(self, *args, current_zone=None, **kwargs):

@@ -19,9 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEW_YORK = ZoneInfo("America/New_York")  # the practice's zone, the default
 LONDON = ZoneInfo("Europe/London")
 CONSENT = re.compile("I understand this form is not for emergencies")
-CONSENT_LABEL = (
-    "I understand this form is not for emergencies, and I agree to the privacy policy."
-)
+CONSENT_LABEL = "I understand this form is not for emergencies, and I agree to the privacy policy."
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +69,12 @@ def test_request_without_a_time_keyboard_only(live_server, page, axe_violations)
     expect(summary).to_contain_text("Please tell me what to call you.")
     items = [item.split(":")[0] for item in summary.locator("li").all_inner_texts()]
     # No open times: "none of these" is ticked already, so "when are you free" comes first.
-    assert items == ["When are you usually free?", "What should I call you?", "Email", CONSENT_LABEL]
+    assert items == [
+        "When are you usually free?",
+        "What should I call you?",
+        "Email",
+        CONSENT_LABEL,
+    ]
     assert page.url.endswith("#form-errors")
     assert axe_violations(page) == []
 
@@ -172,9 +175,7 @@ def test_pick_a_day_then_a_time_keyboard_only_confirm_then_cancel_and_book_again
     assert ConsultRequest.objects.filter(status=ConsultRequest.Status.NEW).count() == 1
 
 
-def test_without_javascript_days_and_zones_are_form_submits_that_keep_answers(
-    live_server, browser
-):
+def test_without_javascript_days_and_zones_are_form_submits_that_keep_answers(live_server, browser):
     open_every_day()
     days = slots.by_local_day(booking.available_slots(), LONDON)
     chosen = days[4][1][0]
@@ -193,9 +194,7 @@ def test_without_javascript_days_and_zones_are_form_submits_that_keep_answers(
     page.locator(f'input[value="{chosen.key}"]').check()
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
-    expect(page.locator("main")).to_contain_text(
-        slots.describe(chosen.start, LONDON, NEW_YORK)
-    )
+    expect(page.locator("main")).to_contain_text(slots.describe(chosen.start, LONDON, NEW_YORK))
     assert ConsultRequest.objects.get().visitor_zone == "Europe/London"
     context.close()
 

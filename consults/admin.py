@@ -92,6 +92,7 @@ class BookingRulesAdmin(SingletonModelAdmin):
                     "horizon_days",
                     "max_per_day",
                     "requires_confirmation",
+                    "hold_hours",
                     "cancellation_window_hours",
                 ]
             },
@@ -247,6 +248,8 @@ SUBMITTED = [
     "availability",
     "message",
     "first_asked",
+    "expired_starts_at",  # a time it held until the hold lapsed unconfirmed
+    "hold_expired_at",
     "consented",
 ]
 

@@ -13,10 +13,10 @@ PostgreSQL refuses them (the exclusion constraint on ConsultRequest, over the HO
 statuses); the functions here only turn that refusal into plain words.
 """
 
-import hashlib
 from datetime import UTC, timedelta
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psycopg import errors as pg_errors
@@ -24,9 +24,11 @@ from psycopg import errors as pg_errors
 from core.models import PracticeProfile
 
 from . import emails, outbox, slots
+from .locks import advisory_lock
 from .models import (
     CLOSED,
     HOLDING,
+    UNCONFIRMED,
     BookingRules,
     ConsultEvent,
     ConsultOffer,
@@ -50,6 +52,25 @@ class SlotTaken(BookingError):
         super().__init__(message)
 
 
+class TooManyHolds(BookingError):
+    """One network already holds as many unconfirmed times as settings allow."""
+
+    def __init__(self):
+        super().__init__(
+            "Several times are already waiting for confirmation from your connection, so "
+            "this one cannot be held online. Please choose “None of these times work for "
+            "me” and say when you are free: I will find a time with you."
+        )
+
+
+class TooManyMoves(BookingError):
+    def __init__(self):
+        super().__init__(
+            "This request has been moved a few times already, so it cannot be moved again "
+            "online. Please get in touch by replying to your email, and we will find a time."
+        )
+
+
 def slot_rules(rules):
     return slots.Rules(
         length=rules.consult_length,
@@ -70,7 +91,10 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
     rules = rules or BookingRules.load()
     profile = profile or PracticeProfile.load()
     yesterday = now - timedelta(days=1)
-    held = ConsultRequest.objects.filter(status__in=HOLDING, blocked_until__gt=yesterday)
+    # A lapsed hold never blocks a time, even before expire_holds has released it.
+    held = ConsultRequest.objects.filter(status__in=HOLDING, blocked_until__gt=yesterday).exclude(
+        _lapsed(rules, now)
+    )
     # Times offered to a visitor are kept for them until they pick (or the offer ends).
     offered = ConsultOffer.objects.filter(consult__status__in=HOLDING, blocked_until__gt=yesterday)
     if ignore is not None:
@@ -94,10 +118,7 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
 
 def _lock_day(start, tz):
     """Serialise bookings for one local day, so the daily cap holds under concurrency."""
-    day = start.astimezone(tz).date().isoformat()
-    key = int.from_bytes(hashlib.blake2b(day.encode(), digest_size=8).digest(), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    advisory_lock(start.astimezone(tz).date().isoformat())
 
 
 def _hold(consult, start, rules, profile, now):
@@ -112,6 +133,7 @@ def _hold(consult, start, rules, profile, now):
     consult.starts_at = start
     consult.ends_at = start + rules.consult_length
     consult.blocked_until = consult.ends_at + rules.buffer
+    consult.held_since = now
 
 
 def _is_overlap(error):
@@ -137,16 +159,22 @@ def _stored_submission(submission_key):
     return ConsultRequest.objects.filter(submission_key=submission_key).first()
 
 
-def submit_request(data, *, submission_key, start=None, now=None):
+def submit_request(data, *, submission_key, start=None, now=None, network="", visitor_zone=""):
     """Store a visitor's request and queue its two emails; returns (request, created).
 
     data: the form's cleaned values (name, email, phone, contact_method,
     availability, message). A repeated submission_key returns the first request.
+    An address that already has an open request gets no second one: that request is
+    returned (created False) and its owner is emailed that it stands, so the page a
+    visitor sees never tells whether an address has asked before.
+    network: a key for the visitor's network (core.clientip.network_key), which may
+    hold at most settings.CONSULT_NETWORK_HOLDS unconfirmed times (TooManyHolds).
     """
     existing = _stored_submission(submission_key)
     if existing is not None:
         return existing, False
     now = now or timezone.now()
+    expire_holds(now)  # so a lapsed hold the worker has not released yet cannot refuse this one
     rules = BookingRules.load()
     profile = PracticeProfile.load()
     consult = ConsultRequest(
@@ -160,10 +188,22 @@ def submit_request(data, *, submission_key, start=None, now=None):
         contact_method=data["contact_method"],
         availability=data.get("availability", ""),
         message=data.get("message", ""),
+        network=network,
+        visitor_zone=visitor_zone,
     )
     try:
         with transaction.atomic():
+            advisory_lock(f"email:{consult.email.lower()}")
+            # Read again under the lock: a double click's first post may have just committed.
+            existing = _stored_submission(submission_key)
+            if existing is not None:
+                return existing, False
+            earlier = open_request_for(consult.email)
+            if earlier is not None:
+                emails.queue_earlier_request(earlier, asked_for=start, visitor_zone=visitor_zone)
+                return earlier, False
             if start is not None:
+                _check_network(network, rules, now)
                 _hold(consult, start, rules, profile, now)
                 if not rules.requires_confirmation:
                     consult.status = Status.CONFIRMED
@@ -185,6 +225,85 @@ def submit_request(data, *, submission_key, start=None, now=None):
             raise
         return existing, False
     return consult, True
+
+
+def open_request_for(email):
+    """The request this address has open (one still holding its place), if any."""
+    return (
+        ConsultRequest.objects.filter(email__iexact=email, status__in=HOLDING)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _lapsed(rules, now):
+    """Unconfirmed holds older than the rules allow (a hold given by hand, with no
+    held_since, counts from its last status change)."""
+    cutoff = now - timedelta(hours=rules.hold_hours)
+    return Q(status__in=UNCONFIRMED, starts_at__isnull=False) & (
+        Q(held_since__lt=cutoff) | Q(held_since__isnull=True, status_changed_at__lt=cutoff)
+    )
+
+
+def _check_network(network, rules, now):
+    """Refuse a hold once this network holds settings.CONSULT_NETWORK_HOLDS unconfirmed times."""
+    limit = settings.CONSULT_NETWORK_HOLDS
+    if not network or not limit:
+        return
+    advisory_lock(f"network:{network}")
+    held = (
+        ConsultRequest.objects.filter(network=network, status__in=UNCONFIRMED)
+        .exclude(starts_at=None)
+        .exclude(_lapsed(rules, now))
+    )
+    if held.count() >= limit:
+        raise TooManyHolds
+
+
+def expire_holds(now=None):
+    """Release every unconfirmed hold older than BookingRules.hold_hours; returns how many.
+
+    The time opens again, the request stays open without a time (the therapist sees
+    when its hold lapsed), and the visitor is told kindly. Run by the email worker on
+    each round and before each booking; available_slots ignores lapsed holds meanwhile.
+    """
+    now = now or timezone.now()
+    rules = BookingRules.load()
+    released = 0
+    with transaction.atomic():
+        lapsed = ConsultRequest.objects.select_for_update(skip_locked=True).filter(
+            _lapsed(rules, now)
+        )
+        for consult in lapsed:
+            consult.expired_starts_at = consult.starts_at
+            consult.hold_expired_at = now
+            consult.starts_at = consult.ends_at = consult.blocked_until = None
+            consult.held_since = None
+            consult.save(
+                update_fields=[
+                    "expired_starts_at",
+                    "hold_expired_at",
+                    "starts_at",
+                    "ends_at",
+                    "blocked_until",
+                    "held_since",
+                ]
+            )
+            emails.queue_hold_expired(consult)
+            released += 1
+    return released
+
+
+def update_availability(consult, availability, now=None):
+    """A visitor without a time says when they are free now; the therapist is told."""
+    with transaction.atomic():
+        consult = _locked(consult)
+        if not can_change(consult, BookingRules.load(), now) or consult.starts_at is not None:
+            raise BookingError("This request can no longer be changed online.")
+        consult.availability = availability
+        consult.save(update_fields=["availability"])
+        emails.queue_availability_changed(consult)
+    return consult
 
 
 def _locked(consult):
@@ -256,9 +375,19 @@ def cancel(consult, now=None):
     return consult
 
 
-def reschedule(consult, start, now=None):
-    """Move the hold to a new time: the new time is held and the old one freed, or nothing."""
+def can_move(consult):
+    """Whether the visitor may still move this request (settings.CONSULT_MAX_MOVES)."""
+    return consult.moves < settings.CONSULT_MAX_MOVES
+
+
+def reschedule(consult, start, now=None, network=""):
+    """Move the hold to a new time: the new time is held and the old one freed, or nothing.
+
+    A request without a time (or whose hold lapsed) picks one the same way; that counts
+    against its network's holds (TooManyHolds), and each move against CONSULT_MAX_MOVES.
+    """
     now = now or timezone.now()
+    expire_holds(now)
     rules = BookingRules.load()
     profile = PracticeProfile.load()
     with transaction.atomic():
@@ -268,8 +397,13 @@ def reschedule(consult, start, now=None):
                 "This request can no longer be changed online. Please reply to "
                 "your confirmation email instead."
             )
+        if not can_move(consult):
+            raise TooManyMoves
         old_start = consult.starts_at
+        if old_start is None:
+            _check_network(network, rules, now)
         _hold(consult, start, rules, profile, now)
+        consult.moves += 1
         if rules.requires_confirmation and consult.status == Status.CONFIRMED:
             consult.status = Status.NEW  # a new time waits for the therapist again
             consult.status_changed_at = now
@@ -283,6 +417,8 @@ def reschedule(consult, start, now=None):
                 "status",
                 "status_changed_at",
                 "invitation_sequence",
+                "held_since",
+                "moves",
             ],
         )
         emails.queue_rescheduled(consult, old_starts_at=old_start)

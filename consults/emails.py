@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.models import PracticeProfile
 
-from . import invitations, outbox, tokens
+from . import invitations, outbox, slots, tokens
 from .models import BookingRules, ConsultRequest, OutboundEmail
 
 Kind = OutboundEmail.Kind
@@ -27,6 +27,7 @@ REMINDER_BEFORE = timedelta(hours=24)
 
 THERAPIST_NEW_SUBJECT = "New free-consult request"
 THERAPIST_CHANGE_SUBJECT = "A free-consult request was changed"
+THERAPIST_KINDS = {Kind.NOTIFY_THERAPIST, Kind.CHANGE_NOTICE}
 
 
 def format_when(dt, tz, *, short=False):
@@ -47,6 +48,21 @@ def format_when(dt, tz, *, short=False):
         return f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M} {half} {local:%Z}"
     zone = getattr(tz, "key", None) or str(tz)
     return f"{local:%A} {local.day} {local:%B %Y}, {hour}:{local:%M} {half} ({zone})"
+
+
+def visitor_zone(consult, practice_tz):
+    """The zone the visitor booked in, or the practice's if unknown (or no longer valid)."""
+    try:
+        return zoneinfo.ZoneInfo(consult.visitor_zone) if consult.visitor_zone else practice_tz
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return practice_tz
+
+
+def visitor_when(dt, consult, practice_tz):
+    """A time as a visitor reads it: in their own zone, the practice's beside it."""
+    if dt is None:
+        return ""
+    return slots.describe(dt, visitor_zone(consult, practice_tz), practice_tz)
 
 
 def _organizer_email():
@@ -70,15 +86,23 @@ def _render(template, context):
     )
 
 
+# What the therapist sends by clicking a button: never held back by the daily limit.
+BY_HAND = {Kind.CONFIRMED, Kind.DECLINED}
+
+
 def _to_visitor(consult, kind, subject, template, *, ics_method="", send_after=None, **extra):
-    """Compose and queue one email to the visitor; `extra` goes to the template."""
+    """Compose and queue one email to the visitor; `extra` goes to the template.
+
+    Every email the therapist did not send by hand counts towards the address's daily
+    limit (settings.CONSULT_EMAILS_PER_DAY), so nobody can use the site to flood a stranger.
+    """
     profile = PracticeProfile.load()
     rules = BookingRules.load()
     context = {
         "consult": consult,
         "practice": profile,
         "rules": rules,
-        "when": format_when(consult.starts_at, profile.tz),
+        "when": visitor_when(consult.starts_at, consult, profile.tz),
         "manage_url": tokens.manage_url(consult),
         "book_url": settings.SITE_URL + reverse("consults:book"),
         "invitation_withdrawn": ics_method == "CANCEL",
@@ -96,6 +120,8 @@ def _to_visitor(consult, kind, subject, template, *, ics_method="", send_after=N
         ics_method=ics_method,
         send_after=send_after,
         consult_starts_at=consult.starts_at,
+        daily_limit=None if kind in BY_HAND else settings.CONSULT_EMAILS_PER_DAY,
+        limited_kinds=[k for k in Kind if k not in BY_HAND and k not in THERAPIST_KINDS],
     )
 
 
@@ -208,7 +234,7 @@ def queue_rescheduled(consult, *, old_starts_at):
         "rescheduled",
         ics_method=ics_method,
         confirmed=confirmed,
-        old_when=format_when(old_starts_at, tz),
+        old_when=visitor_when(old_starts_at, consult, tz),
     )
     _to_therapist(
         consult,
@@ -255,7 +281,7 @@ def queue_given_time(consult, *, old_starts_at):
         "rescheduled",
         ics_method="REQUEST",
         confirmed=True,
-        old_when=format_when(old_starts_at, PracticeProfile.load().tz),
+        old_when=visitor_when(old_starts_at, consult, PracticeProfile.load().tz),
     )
     return schedule_reminder(consult)
 
@@ -268,7 +294,7 @@ def queue_offer(consult, offers, note):
         Kind.OFFER,
         "Times for your free consult",
         "offer",
-        offered=[format_when(offer.starts_at, tz) for offer in offers],
+        offered=[visitor_when(offer.starts_at, consult, tz) for offer in offers],
         note=note,
     )
 
@@ -290,4 +316,40 @@ def queue_cancelled_by_therapist(consult, message, *, cancel_invitation):
         "cancelled_by_me",
         ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
         message=message,
+    )
+
+
+def queue_earlier_request(consult, *, asked_for, visitor_zone):
+    """Someone sent a new request from an address with one open: it stands, unchanged."""
+    tz = PracticeProfile.load().tz
+    asking = ConsultRequest(visitor_zone=visitor_zone)
+    _to_visitor(
+        consult,
+        Kind.EARLIER_REQUEST,
+        "Your earlier free-consult request stands",
+        "earlier_request",
+        asked_when=visitor_when(asked_for, asking, tz),
+    )
+
+
+def queue_hold_expired(consult):
+    """An unconfirmed hold lapsed: the visitor hears it kindly, with a way to pick again."""
+    tz = PracticeProfile.load().tz
+    _to_visitor(
+        consult,
+        Kind.HOLD_EXPIRED,
+        "About the time you asked for",
+        "hold_expired",
+        expired_when=visitor_when(consult.expired_starts_at, consult, tz),
+    )
+
+
+def queue_availability_changed(consult):
+    """A visitor without a time said when they are free now: the therapist is told."""
+    _to_therapist(
+        consult,
+        Kind.CHANGE_NOTICE,
+        THERAPIST_CHANGE_SUBJECT,
+        "change_notice",
+        change="availability",
     )

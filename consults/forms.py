@@ -3,11 +3,18 @@
 Every field has a length limit and a plain-language error. The form also carries
 two quiet bot checks: a honeypot field people never see, and the time since the
 form was shown (bots post at once).
+
+Its submission key is signed with the moment the form was shown and the browser it
+was shown to (the CSRF cookie's secret): a key works once, from that browser, for
+settings.CONSULT_FORM_MAX_AGE; a key copied into another browser's form is ignored.
+Fields are declared in the order the page shows them, so the error summary follows it.
 """
 
+import hashlib
 import re
 import time
 import uuid
+import zoneinfo
 
 from django import forms
 from django.conf import settings
@@ -51,12 +58,140 @@ class SlotChoiceField(forms.ChoiceField):
         return slots.parse_key(value) is not None
 
 
-class ConsultForm(forms.Form):
+def too_long(what="this"):
+    """The error for a field over its limit, in words (Django's says "Ensure this value …")."""
+    return (
+        f"Please shorten {what} to at most %(limit_value)d characters (it has %(show_value)d now)."
+    )
+
+
+# Zones offered in the picker's select: the places most visitors write from. Any other
+# valid zone (the one a browser reports, say) is accepted and added to the list.
+COMMON_ZONES = [
+    "Pacific/Honolulu",
+    "America/Anchorage",
+    "America/Los_Angeles",
+    "America/Vancouver",
+    "America/Phoenix",
+    "America/Denver",
+    "America/Chicago",
+    "America/Mexico_City",
+    "America/New_York",
+    "America/Toronto",
+    "America/Bogota",
+    "America/Lima",
+    "America/Halifax",
+    "America/Santiago",
+    "America/St_Johns",
+    "America/Sao_Paulo",
+    "America/Argentina/Buenos_Aires",
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Africa/Lagos",
+    "Europe/Paris",
+    "Europe/Madrid",
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "Europe/Berlin",
+    "Europe/Zurich",
+    "Europe/Rome",
+    "Europe/Stockholm",
+    "Europe/Oslo",
+    "Europe/Copenhagen",
+    "Europe/Warsaw",
+    "Africa/Johannesburg",
+    "Africa/Cairo",
+    "Europe/Athens",
+    "Europe/Helsinki",
+    "Europe/Kyiv",
+    "Asia/Jerusalem",
+    "Europe/Istanbul",
+    "Africa/Nairobi",
+    "Europe/Moscow",
+    "Asia/Dubai",
+    "Asia/Karachi",
+    "Asia/Kolkata",
+    "Asia/Dhaka",
+    "Asia/Bangkok",
+    "Asia/Singapore",
+    "Asia/Hong_Kong",
+    "Asia/Shanghai",
+    "Asia/Manila",
+    "Australia/Perth",
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Australia/Adelaide",
+    "Australia/Brisbane",
+    "Australia/Sydney",
+    "Australia/Melbourne",
+    "Pacific/Auckland",
+]
+
+
+def valid_zone(key):
+    """The ZoneInfo a posted zone names, or None if it is not a real zone."""
+    if not key or key not in zoneinfo.available_timezones():
+        return None
+    return zoneinfo.ZoneInfo(key)
+
+
+def zone_choices(*keys):
+    """The select's options: the common zones, plus any of `keys` not among them."""
+    extra = [key for key in dict.fromkeys(keys) if key and key not in COMMON_ZONES]
+    return [(key, slots.zone_name(zoneinfo.ZoneInfo(key))) for key in extra + COMMON_ZONES]
+
+
+class ZoneForm(forms.Form):
+    """The visitor's own time zone: every time on the page is shown in it."""
+
+    zone = forms.CharField(
+        label="Show times in",
+        required=False,
+        max_length=64,
+        widget=forms.Select(attrs={"autocomplete": "off", "class": "form-select"}),
+    )
+
+    def __init__(self, *args, current_zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["zone"].widget.choices = zone_choices(current_zone)
+
+    def clean_zone(self):
+        # Never an error: a zone the server does not know falls back to the practice's.
+        zone = valid_zone(self.cleaned_data["zone"])
+        return zone.key if zone else ""
+
+
+def browser_mark(csrf_secret):
+    """A short fingerprint of the browser's CSRF secret, to bind a form to that browser."""
+    return hashlib.sha256((csrf_secret or "").encode()).hexdigest()[:16]
+
+
+class ConsultForm(ZoneForm):
+    no_time = forms.BooleanField(label="None of these times work for me", required=False)
+    slot = SlotChoiceField(
+        label="Pick a time that suits you",
+        required=False,
+        error_messages={"required": "Please pick a time, or choose “None of these times work”."},
+    )
+    availability = forms.CharField(
+        label="When are you usually free?",
+        max_length=500,
+        required=False,
+        help_text="Needed only if none of the times work: for example “weekday mornings” "
+        "or “Tuesdays after 5 pm”.",
+        error_messages={"max_length": too_long("this")},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     name = forms.CharField(
         label="What should I call you?",
         max_length=100,
         help_text="A first name or a nickname is fine.",
-        error_messages={"required": "Please tell me what to call you."},
+        error_messages={
+            "required": "Please tell me what to call you.",
+            "max_length": too_long("the name"),
+        },
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     email = forms.EmailField(
@@ -66,6 +201,7 @@ class ConsultForm(forms.Form):
         error_messages={
             "required": "Please give an email address, so I can confirm your request.",
             "invalid": "Please check the email address: it should look like name@example.com.",
+            "max_length": too_long("the email address"),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -74,6 +210,7 @@ class ConsultForm(forms.Form):
         max_length=32,
         required=False,
         help_text="Only needed if you would like a call or a text.",
+        error_messages={"max_length": too_long("the phone number")},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
     )
     contact_method = forms.ChoiceField(
@@ -88,24 +225,12 @@ class ConsultForm(forms.Form):
             "invalid_choice": "Please choose email, a phone call or a text message.",
         },
     )
-    slot = SlotChoiceField(
-        label="Pick a time that suits you",
-        required=True,
-        error_messages={"required": "Please pick a time, or choose “None of these times work”."},
-    )
-    availability = forms.CharField(
-        label="When are you usually free?",
-        max_length=500,
-        required=False,
-        help_text="Needed only if none of the times work: for example “weekday mornings” "
-        "or “Tuesdays after 5 pm”.",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
     message = forms.CharField(
         label="A brief note (optional)",
         max_length=1000,
         required=False,
         help_text="A few words are plenty. Share only what you want to; we can talk about the rest on the call.",
+        error_messages={"max_length": too_long("the note")},
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     consent = forms.BooleanField(
@@ -119,24 +244,42 @@ class ConsultForm(forms.Form):
     website = forms.CharField(required=False, max_length=200, label="Leave this field empty")
     # Hidden values a real browser sends back untouched; a bad one marks a bot, not an error.
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    shown_at = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
+    shown_at = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400)
 
-    def __init__(self, *args, open_slots=(), **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, open_slots=(), browser="", current_zone=None, **kwargs):
+        super().__init__(*args, current_zone=current_zone, **kwargs)
+        self.browser = browser_mark(browser)
         self.fields["consent"].label = format_html(
             'I understand this form is not for emergencies, and I agree to the <a href="{}">privacy policy</a>.',
             reverse("blog:page", args=["privacy"]),
         )
         if not open_slots:
-            self.fields["slot"].initial = NONE_OF_THESE
+            self.fields["no_time"].initial = True
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     @staticmethod
-    def initial_values():
-        return {
-            "submission_key": str(uuid.uuid4()),
-            "shown_at": signing.dumps(time.time(), salt=SHOWN_AT_SALT),
-        }
+    def initial_values(browser, key=None):
+        """A fresh submission key (or `key`), signed with now and the browser (see the
+        module's docstring). A browser that sent no CSRF cookie is ""."""
+        key = key or str(uuid.uuid4())
+        shown = [time.time(), key, browser_mark(browser)]
+        return {"submission_key": key, "shown_at": signing.dumps(shown, salt=SHOWN_AT_SALT)}
+
+    def _shown(self):
+        """(when the form was shown, its key, its browser), or None if altered."""
+        try:
+            shown_at, key, browser = signing.loads(
+                self.data.get("shown_at", ""), salt=SHOWN_AT_SALT
+            )
+            return float(shown_at), key, browser
+        except (signing.BadSignature, TypeError, ValueError):
+            return None
+
+    @property
+    def expired(self):
+        """Shown longer ago than settings.CONSULT_FORM_MAX_AGE (a tab left open overnight)."""
+        shown = self._shown()
+        return shown is not None and time.time() - shown[0] > settings.CONSULT_FORM_MAX_AGE
 
     def clean_name(self):
         name = clean_text(self.cleaned_data["name"])
@@ -175,10 +318,20 @@ class ConsultForm(forms.Form):
                 "Please add a phone number, since you chose a call or a text. "
                 "Or choose email instead.",
             )
+        if data.get("no_time"):
+            data["slot"] = NONE_OF_THESE
+        elif not data.get("slot") and "slot" not in self.errors:
+            self.add_error("slot", self.fields["slot"].error_messages["required"])
         if data.get("slot") == NONE_OF_THESE and not data.get("availability"):
             self.add_error(
                 "availability",
                 "Please say when you are usually free, since none of the times work.",
+            )
+        if self.expired:
+            self.add_error(
+                None,
+                "This form was open for a long time, so nothing was sent yet. Please check "
+                "your time and send it again.",
             )
         return data
 
@@ -195,17 +348,20 @@ class ConsultForm(forms.Form):
             return None
 
     def is_probably_bot(self, now=None):
-        """A filled honeypot, altered hidden fields, or a form sent faster than a person could."""
+        """A filled honeypot, altered hidden fields (a key not shown with this form, or to
+        another browser), or a form sent faster than a person could."""
         if self.cleaned_data.get("website") or self.submission_uuid is None:
             return True
-        try:
-            shown_at = float(signing.loads(self.cleaned_data["shown_at"], salt=SHOWN_AT_SALT))
-        except (signing.BadSignature, TypeError, ValueError):
+        shown = self._shown()
+        if shown is None:
+            return True
+        shown_at, key, browser = shown
+        if key != str(self.submission_uuid) or browser != self.browser:
             return True
         return (now or time.time()) - shown_at < settings.CONSULT_MIN_SECONDS
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(ZoneForm):
     slot = SlotChoiceField(
         allow_none=False,
         label="Pick a new time",
@@ -215,3 +371,24 @@ class RescheduleForm(forms.Form):
     @property
     def chosen_start(self):
         return slots.parse_key(self.cleaned_data.get("slot"))
+
+
+class AvailabilityForm(forms.Form):
+    """A request without a time: when the visitor is usually free, changed from their link."""
+
+    availability = forms.CharField(
+        label="When are you usually free?",
+        max_length=500,
+        help_text="For example “weekday mornings” or “Tuesdays after 5 pm”.",
+        error_messages={
+            "required": "Please say when you are usually free.",
+            "max_length": too_long("this"),
+        },
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_availability(self):
+        text = clean_text(self.cleaned_data["availability"])
+        if not text:
+            raise forms.ValidationError("Please say when you are usually free.")
+        return text

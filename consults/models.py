@@ -60,6 +60,13 @@ class BookingRules(models.Model):
         default=12,
         help_text="Visitors can cancel or change their time online until this many hours before the call.",
     )
+    hold_hours = models.PositiveSmallIntegerField(
+        "hold an unconfirmed time for (hours)",
+        default=72,
+        help_text="A time someone picked waits this long for your confirmation. After that it "
+        "opens again for others, the person gets a kind email, and their request stays with "
+        "you without a time.",
+    )
     call_details = models.TextField(
         "how the call happens",
         max_length=1000,
@@ -249,6 +256,8 @@ class ConsultStatus(models.TextChoices):
 # A request in one of these states keeps its time held; any other frees it. The one
 # definition: the exclusion constraint below, every query and the admin use it.
 HOLDING = (ConsultStatus.NEW, ConsultStatus.CONTACTED, ConsultStatus.CONFIRMED)
+# Holding a time the therapist has not confirmed yet: such a hold lasts BookingRules.hold_hours.
+UNCONFIRMED = (ConsultStatus.NEW, ConsultStatus.CONTACTED)
 CLOSED = tuple(status for status in ConsultStatus if status not in HOLDING)
 
 
@@ -300,6 +309,38 @@ class ConsultRequest(models.Model):
         help_text="The end of the consult plus the buffer: no other consult may start before it.",
     )
     invitation_sequence = models.PositiveIntegerField(default=0, editable=False)
+    held_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the visitor picked the time it holds: an unconfirmed hold lasts from here.",
+    )
+    hold_expired_at = models.DateTimeField(
+        "held time released",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the time this request held opened again, unconfirmed.",
+    )
+    expired_starts_at = models.DateTimeField(
+        "time that was held",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The time it held until then.",
+    )
+    moves = models.PositiveSmallIntegerField(
+        "times moved by the visitor", default=0, editable=False
+    )
+    visitor_zone = models.CharField(
+        "visitor's time zone",
+        max_length=64,
+        blank=True,
+        help_text="Their emails and pages give times in this zone, with yours beside.",
+    )
+    # A keyed hash of the visitor's network (IPv4 address, IPv6 /64), never the address:
+    # it only counts how many unconfirmed holds one network has.
+    network = models.CharField(max_length=32, blank=True, editable=False)
 
     # The therapist's side.
     private_notes = models.TextField(
@@ -389,6 +430,8 @@ class OutboundEmail(models.Model):
         CHANGE_NOTICE = "change_notice", "Visitor changed or cancelled (to you)"
         OFFER = "offer", "Times offered (to visitor)"
         PASSWORD_RESET = "password_reset", "Password reset link (to you)"
+        EARLIER_REQUEST = "earlier_request", "Earlier request stands (to visitor)"
+        HOLD_EXPIRED = "hold_expired", "Held time released (to visitor)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     consult = models.ForeignKey(

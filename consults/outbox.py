@@ -32,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection, make_msgid
 from django.db import transaction
 from django.utils import timezone
 
+from .locks import advisory_lock
 from .models import ConsultRequest, OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,22 @@ def enqueue(
     ics_method="",
     send_after=None,
     consult_starts_at=None,
+    daily_limit=None,
+    limited_kinds=(),
 ):
-    """Store one email for the worker to send (after `send_after`, default now)."""
+    """Store one email for the worker to send (after `send_after`, default now).
+
+    With daily_limit, an address that got that many emails of limited_kinds in the last
+    24 hours gets no more: the email is stored as cancelled, saying why, and not sent.
+    """
     now = timezone.now()
+    status, note = OutboundEmail.Status.QUEUED, ""
+    if daily_limit is not None and _over_daily_limit(to, daily_limit, limited_kinds, now):
+        status = OutboundEmail.Status.CANCELLED
+        note = f"Not sent: this address already had {daily_limit} emails from the site today."
     return OutboundEmail.objects.create(
+        status=status,
+        last_error=note,
         kind=kind,
         to=to,
         subject=subject,
@@ -79,6 +92,19 @@ def enqueue(
         consult_starts_at=consult_starts_at,
         message_id=make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
     )
+
+
+def _over_daily_limit(to, limit, kinds, now):
+    # Counted under a lock on the address, so simultaneous requests cannot each slip under.
+    advisory_lock(f"outbox:{to.lower()}")
+    sent = (
+        OutboundEmail.objects.filter(
+            to__iexact=to, kind__in=list(kinds), created_at__gt=now - timedelta(days=1)
+        )
+        .exclude(status=OutboundEmail.Status.CANCELLED)
+        .count()
+    )
+    return sent >= limit
 
 
 def cancel_queued(consult, kinds):

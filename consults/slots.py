@@ -9,10 +9,8 @@ offered; a wall time that happens twice (the hour repeated in autumn) is offered
 once, at its first occurrence. Lengths and buffers are real elapsed time.
 """
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from functools import partial
 from itertools import groupby
 
 
@@ -159,30 +157,52 @@ def by_local_day(slots, tz):
     ]
 
 
-def _page_of(start, slots, tz):
-    """Which week-long page a start time falls on, counted from the first open day."""
-    first_day = slots[0].start.astimezone(tz).date()
-    return (start.astimezone(tz).date() - first_day).days // 7
+# The picker shows days a fortnight at a time: enough to choose from at a glance.
+DAYS_PER_PAGE = 14
 
 
-def week_page(slots, tz, week):
-    """One week-long page of slots, counted from the first local day with an open time.
+def _page_number(day, first_day):
+    return (day - first_day).days // DAYS_PER_PAGE
 
-    Returns (the page's slots, the page number actually shown, how many pages).
-    An out-of-range page number shows the nearest page.
-    """
-    if not slots:
+
+def days_page(days, number):
+    """The days (in order, each with open times) on fortnight `number`, counted from the
+    first; an out-of-range number gives the nearest fortnight."""
+    if not days:
+        return []
+    last = _page_number(days[-1], days[0])
+    number = min(max(number, 0), last)
+    return [day for day in days if _page_number(day, days[0]) == number]
+
+
+def days_page_of(days, day):
+    """(the fortnight's days holding `day`, its number, how many fortnights)."""
+    if not days:
         return [], 0, 0
-    count = _page_of(slots[-1].start, slots, tz) + 1
-    week = min(max(week, 0), count - 1)
-    # Slots are in order, so a page is one run of them: found by bisection rather than
-    # by converting every slot to local time.
-    on_or_after = partial(bisect_left, slots, key=lambda slot: _page_of(slot.start, slots, tz))
-    return slots[on_or_after(week) : on_or_after(week + 1)], week, count
+    number = _page_number(day, days[0]) if day else 0
+    return days_page(days, number), number, _page_number(days[-1], days[0]) + 1
 
 
-def page_containing(slots, tz, start):
-    """The page number whose week holds this start time, or None."""
-    if not slots or start is None:
-        return None
-    return max(_page_of(start, slots, tz), 0)
+def zone_name(tz):
+    """A zone as people say it: "London time", "New York time", "UTC"."""
+    key = getattr(tz, "key", None) or str(tz)
+    if "/" not in key:
+        return key
+    return key.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def clock(moment):
+    """ "9:30 AM", as every page and email writes a time of day."""
+    return f"{moment.hour % 12 or 12}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def describe(start, own_tz, practice_tz):
+    """A moment in the visitor's zone, with the practice's clock beside it when it differs:
+    "Wednesday 3 December 2026, 9:30 AM London time (4:30 AM New York time)"."""
+    own = start.astimezone(own_tz)
+    text = f"{own:%A} {own.day} {own:%B %Y}, {clock(own)} {zone_name(own_tz)}"
+    there = start.astimezone(practice_tz)
+    if there.replace(tzinfo=None) == own.replace(tzinfo=None):
+        return text
+    day = f"{there:%a} " if there.date() != own.date() else ""
+    return f"{text} ({day}{clock(there)} {zone_name(practice_tz)})"

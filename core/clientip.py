@@ -11,6 +11,8 @@ that network's first address; an IPv4 address written as IPv6 (::ffff:203.0.113.
 IPv4 address. The result is always a valid IP address, which axes stores as is.
 """
 
+import hashlib
+import hmac
 import ipaddress
 
 from django.conf import settings
@@ -45,3 +47,10 @@ def client_ip(request):
         # nothing in the header can be trusted.
         return remote_addr
     return client_network(forwarded[-proxies]) or remote_addr
+
+
+def network_key(request):
+    """A keyed hash naming the client's network (client_ip: its IPv4 address or IPv6
+    /64), stored instead of any address."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]

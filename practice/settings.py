@@ -314,6 +314,16 @@ CONSULT_RATE_LIMIT = (
     else tuple(int(part) for part in _consult_limit.split("/", 1))
 )
 
+# Limits that keep the calendar and the mail server out of a bot's hands (consults.booking).
+# One network (an IPv4 address, an IPv6 /64) holds at most this many unconfirmed times.
+CONSULT_NETWORK_HOLDS = env.int("CONSULT_NETWORK_HOLDS", default=3)
+# A visitor can move one request at most this many times; then the page says to get in touch.
+CONSULT_MAX_MOVES = env.int("CONSULT_MAX_MOVES", default=3)
+# No address gets more than this many emails a day that the therapist did not send by hand.
+CONSULT_EMAILS_PER_DAY = env.int("CONSULT_EMAILS_PER_DAY", default=5)
+# A booking form (and its submission key) works for this long after it was shown.
+CONSULT_FORM_MAX_AGE = env.int("CONSULT_FORM_MAX_AGE", default=60 * 60 * 24)
+
 # Logs: JSON lines on stdout (core.jsonlog), plain text with LOG_FORMAT=plain. Paths
 # only, never query strings, form values or email addresses; link tokens cut out.
 LOG_SECRET_PATH_PREFIXES = ["/consult/manage/", "/consult/calendar/"]

@@ -189,13 +189,17 @@ def test_a_form_sent_twice_at_once_is_one_request_and_no_error(monkeypatch):
     key = uuid.uuid4()
     copies = 2
     both_past_the_check = threading.Barrier(copies, timeout=TIMEOUT)
-    real_lock_day = booking._lock_day
+    real_lookup = booking._stored_submission
+    looked = threading.local()
 
-    def wait_then_lock(start, tz):
-        both_past_the_check.wait()
-        real_lock_day(start, tz)
+    def wait_then_look(submission_key):
+        # Both wait here before their first look, so both find nothing stored yet.
+        if not getattr(looked, "once", False):
+            looked.once = True
+            both_past_the_check.wait()
+        return real_lookup(submission_key)
 
-    monkeypatch.setattr(booking, "_lock_day", wait_then_lock)
+    monkeypatch.setattr(booking, "_stored_submission", wait_then_look)
 
     def send(i):
         consult, _ = booking.submit_request(visitor(0), submission_key=key, start=start)
@@ -227,7 +231,7 @@ print("ready", flush=True)
 sys.stdin.readline()
 try:
     consult, _ = booking.submit_request(
-        {"name": "P", "email": "p@example.org", "contact_method": "email"},
+        {"name": "P", "email": f"p.{uuid.uuid4().hex}@example.org", "contact_method": "email"},
         submission_key=uuid.uuid4(),
         start=datetime.fromisoformat(sys.argv[2]),
     )
@@ -274,3 +278,32 @@ def test_separate_processes_one_time_one_winner():
     assert (counts["won"], counts["taken"]) == (1, processes - 1)
     assert ConsultRequest.objects.get().starts_at == start
     assert OutboundEmail.objects.count() == 2
+
+
+def test_one_address_racing_from_eight_tabs_holds_one_request():
+    """Eight tabs, one address, eight different times, sent at once: one request holds a
+    time; the other seven get the same page and one email each saying it stands."""
+    starts = [at(3 + i) for i in range(8)]
+
+    def send(i):
+        consult, created = booking.submit_request(
+            {
+                **visitor(0),
+                "email": "Same.Person@example.org" if i % 2 else "same.person@example.org",
+            },
+            submission_key=uuid.uuid4(),
+            start=starts[i],
+        )
+        return consult.pk, created
+
+    outcomes, seconds = race(len(starts), send)
+    counts = tally("one address, 8 tabs, 8 times", outcomes, seconds)
+    assert counts["won"] == 8
+    assert ConsultRequest.objects.count() == 1
+    assert len({value[0] for _, value in outcomes}) == 1
+    assert sum(1 for _, value in outcomes if value[1]) == 1
+    assert OutboundEmail.objects.filter(kind=Kind.EARLIER_REQUEST).count() == 7
+    assert OutboundEmail.objects.filter(kind=Kind.ACKNOWLEDGE).count() == 1
+    # ... and no more than the day's few reach that address, however many tabs.
+    sent = OutboundEmail.objects.filter(to__iexact="same.person@example.org")
+    assert sent.exclude(status=OutboundEmail.Status.CANCELLED).count() == 5

@@ -124,7 +124,8 @@ def test_request_received_acknowledges_a_held_time():
 
     ack = only(Kind.ACKNOWLEDGE)
     assert_visitor_email(ack, consult)
-    assert emails.format_when(consult.starts_at, NY) in ack.body_text
+    assert emails.visitor_when(consult.starts_at, consult, NY) in ack.body_text
+    assert "New York time" in ack.body_text  # the zone in words, not "America/New_York"
     assert "Your time is held until I confirm it" in ack.body_text
     assert "within about two working days" in ack.body_text
     assert "by text message at the number you gave" in ack.body_text
@@ -183,7 +184,7 @@ def test_confirmed_sends_the_invitation_and_schedules_the_reminder():
     assert_visitor_email(email, consult)
     assert email.subject.startswith("Your free consult is confirmed – ")
     assert BookingRules.load().call_details in email.body_text
-    assert emails.format_when(consult.starts_at, NY) in email.body_text
+    assert emails.visitor_when(consult.starts_at, consult, NY) in email.body_text
     calendar, event = calendar_of(email)
     assert str(calendar["method"]) == "REQUEST"
     assert event.decoded("dtstart") == consult.starts_at
@@ -278,8 +279,8 @@ def test_rescheduled_confirmed_moves_the_invitation_and_the_reminder():
 
     email = only(Kind.RESCHEDULED)
     assert_visitor_email(email, consult)
-    assert emails.format_when(new, NY) in email.body_text
-    assert emails.format_when(old, NY) in email.body_text
+    assert emails.visitor_when(new, consult, NY) in email.body_text
+    assert emails.visitor_when(old, consult, NY) in email.body_text
     calendar, event = calendar_of(email)
     assert str(calendar["method"]) == "REQUEST"
     assert event.decoded("dtstart") == new
@@ -326,6 +327,9 @@ def test_visitor_subjects_never_carry_what_they_typed():
     emails.queue_offer(consult, offers, "A note")
     emails.queue_offer_picked(consult)
     emails.queue_cancelled_by_therapist(consult, "Sorry.", cancel_invitation=True)
+    emails.queue_earlier_request(consult, asked_for=in_days(6), visitor_zone="Europe/London")
+    consult.expired_starts_at = consult.starts_at
+    emails.queue_hold_expired(consult)
     subjects = " ".join(OutboundEmail.objects.values_list("subject", flat=True)).lower()
     # Every kind about a consult (the password reset link is the admin's own).
     kinds = set(Kind) - {Kind.PASSWORD_RESET}

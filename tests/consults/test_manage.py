@@ -7,8 +7,9 @@ import time_machine
 from django.utils import timezone
 from icalendar import Calendar
 
-from consults import booking, tokens
+from consults import booking, slots, tokens
 from consults.models import BookingRules, ConsultRequest, OutboundEmail
+from core.models import PracticeProfile
 
 from .builders import open_every_day
 
@@ -87,9 +88,14 @@ def test_cancel_is_refused_inside_the_cancellation_window(client):
     assert consult.status == ConsultRequest.Status.NEW
 
 
-def test_cancel_needs_a_post(client):
+def test_cancel_asks_once_more_and_only_a_post_cancels(client):
     consult = book_first_open_time()
-    assert client.get(f"{tokens.manage_path(consult)}cancel/").status_code == 405
+    page = client.get(f"{tokens.manage_path(consult)}cancel/")
+    assert page.status_code == 200
+    local = consult.starts_at.astimezone(PracticeProfile.load().tz)
+    assert f"Cancel your {slots.clock(local)} call on {local:%A}?" in page.content.decode()
+    consult.refresh_from_db()
+    assert consult.status == ConsultRequest.Status.NEW
 
 
 def test_picking_another_time_moves_the_hold(client):

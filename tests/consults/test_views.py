@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -15,6 +16,8 @@ from core.models import PracticeProfile
 from .builders import form_data, hidden_fields, open_every_day, open_times
 
 pytestmark = pytest.mark.django_db
+
+RECEIVED = "/consult/received/#top"
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +57,7 @@ def test_a_request_is_stored_with_its_two_emails_then_redirected(client):
     page = get_form(client)
     response = post(client, page)
     assert response.status_code == 302
-    assert response["Location"] == "/consult/received/"
+    assert response["Location"] == RECEIVED
     consult = ConsultRequest.objects.get()
     assert consult.name == "Sam"
     assert consult.starts_at is None
@@ -65,7 +68,10 @@ def test_a_request_is_stored_with_its_two_emails_then_redirected(client):
     received = client.get(response["Location"]).content.decode()
     assert "Request received" in received
     assert "email" in received
-    assert "manage my request" in received
+    # The manage link is only in the email: the next person at a shared computer
+    # cannot reach it from this page.
+    assert "/consult/manage/" not in received
+    assert "The link is only in the email" in received
     assert "988" in received
 
 
@@ -159,7 +165,7 @@ def test_honeypot_looks_like_success_but_stores_and_sends_nothing(client):
     page = get_form(client)
     response = post(client, page, website="https://spam.example")
     assert response.status_code == 302
-    assert response["Location"] == "/consult/received/"
+    assert response["Location"] == RECEIVED
     assert ConsultRequest.objects.count() == 0
     assert OutboundEmail.objects.count() == 0
 
@@ -184,40 +190,76 @@ def test_the_honeypot_is_hidden_by_css_class_not_inline_style(client):
     assert "style=" not in html
 
 
-def test_open_times_are_grouped_by_day_a_week_at_a_time_with_the_zone_named(client):
-    open_every_day()
-    html = get_form(client).content.decode()
-    assert html.count('<fieldset class="slot-day">') == 7
-    assert "America/New_York" in html
-    assert "None of these times work for me" in html
-    assert 'href="?week=1#slot-picker">Later times</a>' in html
-    assert "Earlier times" not in html
+def day_buttons(page):
+    """The days a page offers, as (value posted, text shown)."""
+    return re.findall(
+        r'<button type="submit" class="day" name="show" value="day:([\d-]+)"[^>]*>(.*?)</button>',
+        page.content.decode(),
+    )
 
 
-def test_later_weeks_show_the_next_days_and_the_last_week_has_no_later_link(client):
+def test_first_view_shows_a_fortnight_of_days_and_one_days_times(client):
     open_every_day()
+    page = get_form(client)
+    html = page.content.decode()
+    days = day_buttons(page)
+    assert len(days) == 14  # open every day: two weeks at a glance
+    assert "16 times" in days[1][1]  # 9:00 to 17:00, every 30 minutes
+    # One day's times only: a phone's first view has no wall of radios.
+    assert html.count('type="radio"') <= 20
+    assert len(open_times(page)) == len(set(open_times(page))) > 0
+    # "None of these" is its own choice, before the days, not the last radio of a group.
+    assert html.index("None of these times work for me") < html.index('class="day"')
+    assert 'type="checkbox" class="form-check-input" name="no_time"' in html
+    assert "Times are in New York time." in html
+    assert "Later days" in html and "Earlier days" not in html
+
+
+def test_picking_a_day_or_a_fortnight_keeps_what_was_typed_and_checks_nothing(client):
+    open_every_day()
+    page = get_form(client)
+    third_day = day_buttons(page)[2][0]
+    shown = post(client, page, show=f"day:{third_day}", name="Kept Name", email="bad")
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert 'value="Kept Name"' in html
+    assert "Please check" not in html  # nothing is checked while moving around
     tz = PracticeProfile.load().tz
-
-    def first_day(page):
-        return slots.parse_key(open_times(page)[0]).astimezone(tz).date()
-
-    second = client.get("/consult/?week=1")
-    assert first_day(second) - first_day(get_form(client)) == timedelta(days=7)
-    assert "Earlier times" in second.content.decode()
-    last = client.get("/consult/?week=99")
-    assert "Later times" not in last.content.decode()
-    assert open_times(last)
-    assert client.get("/consult/?week=nonsense").status_code == 200
+    assert {
+        slots.parse_key(key).astimezone(tz).date().isoformat() for key in open_times(shown)
+    } == {third_day}
+    later = post(client, page, show="page:1", message="kept note")
+    assert "kept note" in later.content.decode()
+    assert day_buttons(later)[0][0] > day_buttons(page)[-1][0]
+    assert "Earlier days" in later.content.decode()
+    assert post(client, page, show="page:nonsense").status_code == 200
+    assert ConsultRequest.objects.count() == 0
 
 
-def test_after_an_error_the_week_of_the_chosen_time_is_shown_without_links(client):
+def test_after_an_error_the_day_of_the_chosen_time_is_shown_checked(client):
     open_every_day()
-    page = client.get("/consult/?week=2")
-    chosen = open_times(page)[0]
+    page = get_form(client)
+    later = post(client, page, show="page:1")
+    chosen = open_times(later)[0]
     response = post(client, page, slot=chosen, email="not-an-email", availability="")
-    html = response.content.decode()
-    assert f'value="{chosen}" checked' in html
-    assert "Later times" not in html
+    assert f'value="{chosen}" autocomplete="off" checked' in response.content.decode()
+
+
+def test_a_time_is_shown_in_the_visitors_zone_with_the_practices_beside(client):
+    open_every_day()
+    page = get_form(client)
+    london = post(client, page, show="zone", zone="Europe/London")
+    html = london.content.decode()
+    assert "Times are in London time, with New York time (the practice's) beside them." in html
+    first = slots.parse_key(open_times(london)[0])
+    assert f"{first.astimezone(ZoneInfo('Europe/London')).hour - 12}:00 PM" in html
+    assert "AM New York time)" in html
+    # Remembered for the rest of the visit.
+    assert "Times are in London time" in get_form(client).content.decode()
+    # A zone the server does not know falls back to the practice's, without an error.
+    client.session.flush()
+    odd = post(client, page, show="zone", zone="Mars/Olympus_Mons")
+    assert odd.status_code == 200
 
 
 def test_picking_a_time_holds_it_and_it_disappears_from_the_page(client):
@@ -238,13 +280,7 @@ def test_a_time_taken_meanwhile_gets_the_form_back_with_answers_kept(client):
     slot = open_times(page)[0]
     post(client, page, slot=slot, availability="")
     other_page = get_form(client)
-    response = post(
-        client,
-        page,
-        slot=slot,
-        name="Alex",
-        submission_key=hidden_fields(other_page)["submission_key"],
-    )
+    response = post(client, other_page, slot=slot, name="Alex", email="alex@example.com")
     assert response.status_code == 200
     html = response.content.decode()
     assert "That time was just taken, please pick another." in html
@@ -280,8 +316,10 @@ def test_min_seconds_setting_counts_from_when_the_form_was_shown(client, setting
 
 
 def test_shown_at_is_signed(client):
-    value = hidden_fields(get_form(client))["shown_at"]
-    assert signing.loads(value, salt=forms.SHOWN_AT_SALT) > 0
+    hidden = hidden_fields(get_form(client))
+    shown_at, key, _browser = signing.loads(hidden["shown_at"], salt=forms.SHOWN_AT_SALT)
+    assert shown_at > 0
+    assert key == hidden["submission_key"]
 
 
 def test_each_visitor_gets_their_own_csrf_token_and_submission_key(settings):

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -254,6 +253,7 @@ class Browser:
         self.extra_headers = headers or {}
         self.hidden = {}
         self.open_slots = []
+        self.used_keys = set()
 
     def _headers(self, more=None):
         headers = {**self.extra_headers, **(more or {})}
@@ -282,11 +282,14 @@ class Browser:
         return response
 
     def submit(self, slot="none", name="Sam", email="sam@example.com", timeout=15, **fields):
-        """POST the consult form with the kept hidden fields and a new submission key."""
+        """POST the consult form with the kept hidden fields. A form's submission key works
+        once, so a second submit opens the form again first, as a person booking again would."""
         assert "csrfmiddlewaretoken" in self.hidden, "open_form() first"
+        if self.hidden.get("submission_key") in self.used_keys:
+            self.open_form(timeout=timeout)
+        self.used_keys.add(self.hidden.get("submission_key"))
         data = {
             **self.hidden,
-            "submission_key": str(uuid.uuid4()),
             "name": name,
             "email": email,
             "phone": "",

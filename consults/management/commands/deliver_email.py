@@ -1,6 +1,7 @@
 """The email worker: `python manage.py deliver_email --loop` (Procfile `worker:`, `make run`).
 
-`--once` sends what is due and exits. `--loop` keeps polling; SIGTERM or Ctrl-C lets
+Each round first releases unconfirmed holds that have lapsed (consults.booking.expire_holds),
+so their kind emails go out in the same round. `--once` sends what is due and exits. `--loop` keeps polling; SIGTERM or Ctrl-C lets
 the email being sent finish, then exits; a database outage is logged and waited out.
 """
 
@@ -11,6 +12,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
+from consults.booking import expire_holds
 from consults.outbox import deliver_due
 
 logger = logging.getLogger("consults.outbox")
@@ -36,6 +38,7 @@ class Command(BaseCommand):
         if interval <= 0:
             raise CommandError("--interval must be more than 0 seconds.")
         if once:
+            expire_holds()
             handled = deliver_due()
             self.stdout.write(f"{handled} email(s) handled.")
             return
@@ -56,6 +59,7 @@ class Command(BaseCommand):
             # As between two web requests: drop a connection that broke or grew too old.
             close_old_connections()
             try:
+                expire_holds()
                 deliver_due(should_stop=stopping.is_set)
             except DatabaseError as exc:
                 logger.warning(

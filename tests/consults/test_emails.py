@@ -118,6 +118,16 @@ def test_request_received_notifies_therapist_with_nothing_typed():
     assert_nothing_typed(notice)
 
 
+def test_the_reply_time_is_the_therapists_own_words(client):
+    rules = BookingRules.load()
+    rules.reply_time = "by the end of the next weekday"
+    rules.save()
+    emails.queue_request_received(make_consult(starts_at=in_days(4)))
+    ack = only(Kind.ACKNOWLEDGE)
+    assert "I will reply by the end of the next weekday." in ack.body_text
+    assert "I will reply by the end of the next weekday." in ack.body_html
+
+
 def test_request_received_acknowledges_a_held_time():
     consult = make_consult(starts_at=in_days(4))
     emails.queue_request_received(consult)

@@ -102,8 +102,8 @@ def test_nothing_of_a_purged_request_remains_in_any_table(
 
     # A second visitor cancels while the mail server is down: their acknowledgment is
     # still waiting when the request closes, and the worker is stopped for weeks.
-    page = Client().get("/consult/")
     second = Client()
+    page = second.get("/consult/")
     assert second.post("/consult/", form_data(page, **SECOND)).status_code == 302
     booking.cancel(ConsultRequest.objects.get(email=SECOND["email"]))
 

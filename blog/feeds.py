@@ -1,7 +1,17 @@
-"""The articles feed (RSS 2.0) at /blog/feed/, with absolute links from SITE_URL."""
+"""The articles feed (RSS 2.0) at /blog/feed/, with absolute links from SITE_URL.
 
+Each item's GUID is built from the article's id, never its address, so renaming a
+slug does not make feed readers show the article again as new. The answer carries
+Last-Modified (the newest change among its items), so ConditionalGetMiddleware
+answers If-Modified-Since with 304 as it answers If-None-Match.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
+from django.utils.http import http_date
 
 from core.models import PracticeProfile
 
@@ -12,6 +22,12 @@ FEED_LENGTH = 20
 
 
 class ArticleFeed(Feed):
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        if self.newest_change is not None:
+            response["Last-Modified"] = http_date(self.newest_change.timestamp())
+        return response
+
     def get_object(self, request):
         # The feed's "object" is the practice: its name titles the feed and signs each item.
         return PracticeProfile.load()
@@ -29,9 +45,14 @@ class ArticleFeed(Feed):
         return absolute_url(reverse("blog:feed"))
 
     def items(self, practice):
-        articles = list(Article.objects.published()[:FEED_LENGTH])
+        articles = list(Article.objects.published().prefetch_related("topics")[:FEED_LENGTH])
         for article in articles:
             article.author_name = practice.therapist_name
+        # The feed changes when an article does, or when one is published or scheduled
+        # into it: the later of the two.
+        self.newest_change = max(
+            (max(a.updated_at, a.published_at) for a in articles), default=None
+        )
         return articles
 
     def item_title(self, item):
@@ -42,6 +63,15 @@ class ArticleFeed(Feed):
 
     def item_link(self, item):
         return absolute_url(item.get_absolute_url())
+
+    def item_guid(self, item):
+        # A tag URI (RFC 4151): the site's host and the article's id, for ever.
+        return f"tag:{urlsplit(settings.SITE_URL).hostname},2025:article-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_categories(self, item):
+        return [topic.name for topic in item.topics.all()]
 
     def item_pubdate(self, item):
         return item.published_at

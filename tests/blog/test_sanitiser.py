@@ -24,6 +24,18 @@ HOSTILE = """Hello.
 """
 
 
+# The same, as HTML: what a hostile request could post as an editor's body.
+HOSTILE_HTML = """<p>Hello.</p>
+<script>alert("body")</script>
+<img src="x" onerror="alert('img')">
+<p onclick="alert('p')">Click</p>
+<p><a href="javascript:alert('link')">a link</a> and <a href="JAVASCRIPT:alert(1)">another</a></p>
+<svg><a xlink:href="javascript:alert(2)">svg</a></svg>
+<iframe src="https://example.com/"></iframe>
+<style>body { display: none }</style>
+"""
+
+
 def assert_harmless(html):
     lowered = html.lower()
     for fragment in ("<script", "onerror", "onclick", "javascript:", "<iframe", "alert("):
@@ -63,14 +75,14 @@ def test_a_heading_level_one_in_the_body_becomes_h2():
 
 @pytest.mark.django_db
 def test_hostile_article_body_never_reaches_the_page(client):
-    article = make_article(body_markdown=HOSTILE)
+    article = make_article(body=HOSTILE_HTML)
     assert_page_harmless(client.get(article.get_absolute_url()))
 
 
 @pytest.mark.django_db
 def test_hostile_page_body_never_reaches_the_page(client):
     about = Page.objects.get(slug="about")
-    about.body_markdown = HOSTILE
+    about.body = HOSTILE_HTML
     about.save()
     assert_page_harmless(client.get("/about/"))
 

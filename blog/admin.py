@@ -341,11 +341,15 @@ class PageAdmin(VersionsMixin, VersionAdmin):
     """The four built-in pages can be edited, never removed; added pages can be both."""
 
     form = PageForm
-    list_display = ["__str__", "title", "in_navigation", "updated_at"]
+    list_display = ["__str__", "title", "updated_at", "view_link"]
+
+    @admin.display(description="Address")
+    def view_link(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
     readonly_fields = ["updated_at"]
 
     def get_fields(self, request, obj=None):
-        fields = ["title", "slug", "body", "seo_description", "in_navigation", "navigation_order"]
+        fields = ["title", "slug", "body", "seo_description"]
         if obj and obj.is_built_in:
             fields.remove("slug")
         return [*fields, "updated_at"]

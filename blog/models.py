@@ -321,8 +321,6 @@ class ArticleImage(models.Model):
     file = models.ImageField(
         "picture",
         upload_to="articles/images/",
-        width_field="width",
-        height_field="height",
         validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_upload_size],
         help_text=(
             "A JPEG, PNG or WebP photo, up to 15 MB. Where and when it was taken (its "
@@ -368,6 +366,7 @@ class ArticleImage(models.Model):
             content, extension = images.stripped_original(upright)
             # The stored original is the clean re-encoding, never the uploaded bytes.
             self.file.save(f"upload.{extension}", content, save=False)
+            self.width, self.height = upright.size
         super().save(*args, **kwargs)
         if new_upload:
             self.sizes = self._make_sizes(upright)
@@ -420,7 +419,11 @@ class ArticleImage(models.Model):
 
 
 class Page(WrittenBody):
-    """An editable page: the four the site is built with (Slug), and any the therapist adds."""
+    """An editable page: the four the site is built with (Slug), and any the therapist adds.
+
+    An added page is at /<slug>/; the therapist links to it from an article, a page or
+    the home text with the editor's link button.
+    """
 
     class Slug(models.TextChoices):
         HOME = "home", "Home page introduction"
@@ -433,16 +436,6 @@ class Page(WrittenBody):
         max_length=80,
         unique=True,
         help_text="The end of the page's address: /<this>/. Filled in from the title.",
-    )
-    in_navigation = models.BooleanField(
-        "show in the menu",
-        default=False,
-        help_text="Adds a link to this page in the menu at the top of every page.",
-    )
-    navigation_order = models.PositiveSmallIntegerField(
-        "menu position",
-        default=10,
-        help_text="Pages with lower numbers come first in the menu.",
     )
     title = models.CharField(
         max_length=200,

@@ -1,5 +1,5 @@
 """Bodies become the editor's HTML (existing Markdown converted), pictures, topics,
-drafts of changes, and pages the therapist adds and puts in the menu."""
+drafts of changes, and pages the therapist adds."""
 
 import blog.models
 import django.core.validators
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name='ArticleImage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.ImageField(height_field='height', help_text='A JPEG, PNG or WebP photo, up to 15 MB. Where and when it was taken (its hidden details) is removed on upload.', upload_to='articles/images/', validators=[django.core.validators.FileExtensionValidator(['jpg', 'jpeg', 'png', 'webp']), blog.models.validate_upload_size], verbose_name='picture', width_field='width')),
+                ('file', models.ImageField(help_text='A JPEG, PNG or WebP photo, up to 15 MB. Where and when it was taken (its hidden details) is removed on upload.', upload_to='articles/images/', validators=[django.core.validators.FileExtensionValidator(['jpg', 'jpeg', 'png', 'webp']), blog.models.validate_upload_size], verbose_name='picture')),
                 ('alt_text', models.CharField(blank=True, help_text='What the picture shows, in a sentence, for people who cannot see it (screen readers read it aloud).', max_length=250, verbose_name='description')),
                 ('decorative', models.BooleanField(default=False, help_text='Tick this instead of a description when the picture adds nothing to the text.', verbose_name='only decorative')),
                 ('caption', models.CharField(blank=True, help_text='Optional. Shown under the picture, for example who took it.', max_length=300)),
@@ -80,16 +80,6 @@ class Migration(migrations.Migration):
             model_name='page',
             name='body_text',
             field=models.TextField(default='', editable=False),
-        ),
-        migrations.AddField(
-            model_name='page',
-            name='in_navigation',
-            field=models.BooleanField(default=False, help_text='Adds a link to this page in the menu at the top of every page.', verbose_name='show in the menu'),
-        ),
-        migrations.AddField(
-            model_name='page',
-            name='navigation_order',
-            field=models.PositiveSmallIntegerField(default=10, help_text='Pages with lower numbers come first in the menu.', verbose_name='menu position'),
         ),
         migrations.AlterField(
             model_name='article',

@@ -346,6 +346,7 @@ class PageAdmin(VersionsMixin, VersionAdmin):
     @admin.display(description="Address")
     def view_link(self, obj):
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
+
     readonly_fields = ["updated_at"]
 
     def get_fields(self, request, obj=None):

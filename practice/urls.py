@@ -11,7 +11,6 @@ from consults.sitemaps import sitemaps as consult_sitemaps
 from core import views as core_views
 
 
-
 def media_file(request, path):
     # MEDIA_ROOT read at each request, not at import: tests point it at a scratch folder.
     return serve(request, path, document_root=settings.MEDIA_ROOT)

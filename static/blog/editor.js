@@ -121,6 +121,33 @@ function showHints(editor, parts) {
   );
 }
 
+// django-prose-editor's createTextareaEditor, with Tiptap's injected <style> turned off:
+// the admin's CSP allows style attributes only. blog/editor.css carries those rules.
+function textareaEditor(textarea, extensions) {
+  const disabled = textarea.hasAttribute("disabled");
+  const wrapper = document.createElement("div");
+  wrapper.className = `prose-editor ${disabled ? "disabled" : ""}`;
+  textarea.before(wrapper);
+  wrapper.append(textarea);
+  return new editorModule.Editor({
+    element: wrapper,
+    editable: !disabled,
+    extensions,
+    content: textarea.value,
+    injectCSS: false,
+    onUpdate({ editor }) {
+      const html = editor.getHTML();
+      // An editor holding one empty paragraph is an empty field.
+      textarea.value = /^<(\w+)(\s[^>]*)?><\/\1>$/i.test(html) ? "" : html;
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    },
+    onDestroy() {
+      wrapper.before(textarea);
+      wrapper.remove();
+    },
+  });
+}
+
 function create(textarea) {
   if (textarea.closest(".prose-editor")) return null;
   const config = JSON.parse(textarea.getAttribute("data-django-prose-editor-article"));
@@ -130,7 +157,7 @@ function create(textarea) {
     if (!extension) continue;
     extensions.push(typeof options === "object" ? extension.configure(options) : extension);
   }
-  const editor = editorModule.createTextareaEditor(textarea, extensions);
+  const editor = textareaEditor(textarea, extensions);
   const parts = hintsPanel(textarea);
   const update = () => showHints(editor, parts);
   editor.on("update", update);

@@ -87,7 +87,7 @@ def picture_in_article(admin_client, *extra_blocks):
 
 
 def test_the_page_gets_sizes_srcset_and_dimensions(admin_client, client):
-    article, picture = picture_in_article(admin_client)
+    article, _ = picture_in_article(admin_client)
     doc = parse(client.get(article.get_absolute_url()))
     figure = doc.find("div", class_="prose").find("figure")
     source = figure.find("source")

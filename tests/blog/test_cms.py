@@ -59,7 +59,7 @@ def test_two_versions_compared_show_what_changed(admin_client):
     url = f"{ADMIN}/article/{article.pk}/change/"
     admin_client.post(url, article_form(article, body="<p>Calm words.</p><p>A new line.</p>"))
     admin_client.post(url, article_form(article, title="A new title"))
-    older, newer = Version.objects.get_for_object(article).order_by("pk")
+    older, _ = Version.objects.get_for_object(article).order_by("pk")
 
     page = admin_client.get(
         f"{ADMIN}/article/{article.pk}/history/compare/?from={older.pk}"

@@ -4,7 +4,7 @@ GPS position (as a phone writes it), and a text file named like a photo."""
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageFilter
 
 GPS_IFD = 0x8825
 CAMERA_MAKE = 0x010F
@@ -19,10 +19,13 @@ def _exif():
 
 
 def photo_bytes(fmt="JPEG", size=(2000, 1333), color=(120, 150, 130)):
-    image = Image.new("RGB", size, color)
-    # Some detail, so sizes and compression behave as with a real photo.
-    for x in range(0, size[0], 50):
-        image.paste((color[0], 90 + x % 120, 200 - x % 90), (x, 0, x + 25, size[1]))
+    """A photo-like picture: soft shapes and fine grain, which compress as a photo does."""
+    channels = []
+    for blur in (0.6, 0.8, 1.0):
+        grain = Image.effect_noise(size, 60).filter(ImageFilter.GaussianBlur(blur))
+        shapes = Image.effect_noise((size[0] // 30, size[1] // 30), 90).resize(size, Image.BICUBIC)
+        channels.append(Image.blend(shapes, grain, 0.5))
+    image = Image.blend(Image.merge("RGB", channels), Image.new("RGB", size, color), 0.3)
     buffer = io.BytesIO()
     image.save(buffer, fmt, exif=_exif())
     return buffer.getvalue()

@@ -137,6 +137,10 @@ def test_the_admin_pages_the_therapist_uses(page, site):
         reverse("admin:consults_consultrequest_agenda"),
         reverse("admin:blog_article_changelist"),
         reverse("admin:blog_article_change", args=[article.pk]),
+        reverse("admin:blog_article_add"),  # the editor, with its toolbar and writing help
+        reverse("admin:blog_article_history", args=[article.pk]),
+        reverse("admin:blog_articleimage_picker"),
+        reverse("admin:blog_page_add"),
         reverse("admin:consults_bookingrules_changelist"),  # goes straight to the one row
         reverse("admin:consults_weeklyhours_changelist"),
         reverse("admin:consults_outboundemail_changelist"),

@@ -31,7 +31,11 @@ QUALITY = {"WEBP": 78, "JPEG": 80}
 
 
 class NotAnImage(ValueError):
-    """The upload is not a picture Pillow can read (or is far too big to decode)."""
+    """The upload is not a picture Pillow can read."""
+
+
+class TooManyPixels(ValueError):
+    """The picture is larger than any page needs, and costly to decode."""
 
 
 def _has_alpha(image):
@@ -44,6 +48,8 @@ def read_upright(data):
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
+            if probe.width * probe.height > MAX_PIXELS:
+                raise TooManyPixels(probe.size)
         image = Image.open(io.BytesIO(data))
         image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

@@ -383,6 +383,13 @@ class ArticleImage(models.Model):
         if self.file and not self.sizes:
             try:
                 self._upright = images.read_upright(self.file.read())
+            except images.TooManyPixels:
+                raise ValidationError(
+                    {
+                        "file": "This picture has more pixels than a page can use. Please "
+                        "choose a smaller version (under 40 megapixels)."
+                    }
+                ) from None
             except images.NotAnImage:
                 raise ValidationError(
                     {

@@ -129,3 +129,10 @@ def test_an_image_from_elsewhere_is_removed_and_the_therapist_told(admin_client)
     )
     assert "could not be kept" in response.content.decode()
     assert "elsewhere" not in Article.objects.get(slug="with-a-pasted-picture").body_html
+
+
+def test_a_picture_with_too_many_pixels_is_refused_plainly(admin_client, monkeypatch):
+    monkeypatch.setattr("blog.images.MAX_PIXELS", 1000 * 1000)
+    response = add_picture(admin_client, upload(size=(1200, 1000)))
+    assert "more pixels than a page can use" in response.content.decode()
+    assert not ArticleImage.objects.exists()

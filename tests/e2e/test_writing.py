@@ -153,3 +153,36 @@ def test_writing_on_a_phone(page, site, tmp_path):
     page.locator(".prose-menubar").scroll_into_view_if_needed()
     page.mouse.wheel(0, -60)
     shot(page, "writing-375-editor", full_page=False)
+
+
+WORD_PASTE = """<p class=MsoNormal><span style='font-family:Calibri'>From Word<o:p></o:p></span></p>
+<p class=MsoListParagraphCxSpFirst style='mso-list:l0 level1 lfo1'><span style='mso-list:Ignore'>·<span>&nbsp;&nbsp;</span></span>First point</p>
+<p class=MsoListParagraphCxSpLast style='mso-list:l0 level1 lfo1'><span style='mso-list:Ignore'>·<span>&nbsp;&nbsp;</span></span>Second point</p>
+<h2 style='color:red'>A heading</h2>
+<p class=MsoNormal><a href="https://988lifeline.org/">988 Lifeline</a></p>"""
+
+
+def test_pasting_from_word_keeps_headings_lists_and_links(page, site):
+    user = get_user_model().objects.create_superuser("therapist", "t@example.com", PASSWORD)
+    login_with_otp(page, user, password=PASSWORD, base_url=site)
+    page.goto(f"{site}/admin/blog/article/add/")
+    editor = page.locator(".ProseMirror[contenteditable=true]")
+    editor.click()
+    page.evaluate(
+        """(html) => {
+            const data = new DataTransfer();
+            data.setData("text/html", html);
+            data.setData("text/plain", "From Word");
+            document.querySelector(".ProseMirror[contenteditable=true]").dispatchEvent(
+                new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true })
+            );
+        }""",
+        WORD_PASTE,
+    )
+    expect(editor.locator("ul li")).to_have_text(["First point", "Second point"])
+    expect(editor.locator("h2")).to_have_text("A heading")
+    expect(editor.get_by_role("link", name="988 Lifeline")).to_have_count(1)
+    stored = page.locator("textarea[name=body]").input_value()
+    assert "mso" not in stored
+    assert "style=" not in stored
+    assert "·" not in stored

@@ -1,9 +1,9 @@
 """The articles feed (RSS 2.0) at /blog/feed/, with absolute links from SITE_URL.
 
 Each item's GUID is built from the article's id, never its address, so renaming a
-slug does not make feed readers show the article again as new. The answer carries
-Last-Modified (the newest change among its items), so ConditionalGetMiddleware
-answers If-Modified-Since with 304 as it answers If-None-Match.
+slug does not make feed readers show the article again as new. Django's Feed sets
+Last-Modified from the newest item date (item_pubdate, item_updateddate), so
+ConditionalGetMiddleware answers If-Modified-Since with 304 as it answers If-None-Match.
 """
 
 from urllib.parse import urlsplit
@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
-from django.utils.http import http_date
 
 from core.models import PracticeProfile
 
@@ -22,12 +21,6 @@ FEED_LENGTH = 20
 
 
 class ArticleFeed(Feed):
-    def __call__(self, request, *args, **kwargs):
-        response = super().__call__(request, *args, **kwargs)
-        if self.newest_change is not None:
-            response["Last-Modified"] = http_date(self.newest_change.timestamp())
-        return response
-
     def get_object(self, request):
         # The feed's "object" is the practice: its name titles the feed and signs each item.
         return PracticeProfile.load()
@@ -48,11 +41,6 @@ class ArticleFeed(Feed):
         articles = list(Article.objects.published().prefetch_related("topics")[:FEED_LENGTH])
         for article in articles:
             article.author_name = practice.therapist_name
-        # The feed changes when an article does, or when one is published or scheduled
-        # into it: the later of the two.
-        self.newest_change = max(
-            (max(a.updated_at, a.published_at) for a in articles), default=None
-        )
         return articles
 
     def item_title(self, item):

@@ -44,15 +44,21 @@ def _has_alpha(image):
 
 def read_upright(data):
     """The picture in `data`, turned as the camera meant, with no metadata left."""
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
+        # Opening reads the header only: the size is known before any pixel is decoded.
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
-            if probe.width * probe.height > MAX_PIXELS:
-                raise TooManyPixels(probe.size)
+            size = probe.size
+    except Image.DecompressionBombError as error:
+        raise TooManyPixels(str(error)) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise NotAnImage(str(error)) from error
+    if size[0] * size[1] > MAX_PIXELS:
+        raise TooManyPixels(size)
+    try:
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except (OSError, SyntaxError, ValueError) as error:
         raise NotAnImage(str(error)) from error
     image = ImageOps.exif_transpose(image)
     # A new image from the pixels alone: no EXIF, XMP, ICC comments or text chunks.

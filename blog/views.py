@@ -109,7 +109,9 @@ def topic(request, slug):
 
 @cache_control(max_age=0)
 def search(request):
-    words = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    # Control characters (a NUL would make PostgreSQL refuse the query) are not words.
+    typed = request.GET.get("q", "")[:SEARCH_MAX_LENGTH]
+    words = " ".join("".join(c if c.isprintable() else " " for c in typed).split())
     results = list(Article.objects.search(words)) if words else []
     context = {"words": words, "results": results}
     if not results:

@@ -164,3 +164,8 @@ def test_the_home_page_describes_the_practice(client):
     assert data["name"] == "Quiet Harbour Therapy"
     assert data["telephone"] == "+1 555 0100"
     assert data["employee"]["@type"] == "Person"
+
+
+@pytest.mark.parametrize("typed", ["\x00", "a\x00b", "!!!", "&|:*", "x" * 5000, "'"])
+def test_odd_searches_get_a_calm_answer(client, typed):
+    assert client.get("/blog/search/", {"q": typed}).status_code == 200

@@ -150,7 +150,7 @@ def test_writing_on_a_phone(page, site, tmp_path):
     # The toolbar and the text fit the phone's width: nothing to scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
     shot(page, "writing-375")
-    page.locator(".prose-menubar").scroll_into_view_if_needed()
+    page.locator(".prose-menubar").first.scroll_into_view_if_needed()
     page.mouse.wheel(0, -60)
     shot(page, "writing-375-editor", full_page=False)
 

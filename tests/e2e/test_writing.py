@@ -65,9 +65,11 @@ def write_the_article(page, site, tmp_path):
     # A link: select the words, then the link button.
     page.keyboard.type("book a free consult")
     page.keyboard.press("Shift+Home")
+    expect(toolbar(page, "link")).not_to_have_class(re.compile(r"\bdisabled\b"))
     toolbar(page, "link").click()
     page.locator("dialog[open] input[name=href]").fill("/consult/")
     page.locator("dialog[open] button[type=submit]").click()
+    expect(editor.locator("a[href='/consult/']")).to_have_text("book a free consult")
     page.keyboard.press("End")
     page.keyboard.press("Enter")
 

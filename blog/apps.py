@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import m2m_changed
 
 
 class BlogConfig(AppConfig):
@@ -8,6 +10,15 @@ class BlogConfig(AppConfig):
     def ready(self):
         from core import pages
 
-        from .models import Article, ArticleSlugRedirect, Page
+        from .models import Article, ArticleImage, ArticleSlugRedirect, Page, Topic
 
-        pages.clear_on_change(Article, ArticleSlugRedirect, Page)
+        # Topics name pages and feed items; a picture's description is shown by articles.
+        pages.clear_on_change(Article, ArticleSlugRedirect, Page, Topic, ArticleImage)
+        # Topics added to or removed from an article change its page, the topic pages
+        # and the feed, but save no article row.
+        m2m_changed.connect(
+            lambda **kwargs: transaction.on_commit(pages.clear),
+            sender=Article.topics.through,
+            dispatch_uid="blog.article_topics.pages",
+            weak=False,
+        )

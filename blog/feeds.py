@@ -1,5 +1,14 @@
-"""The articles feed (RSS 2.0) at /blog/feed/, with absolute links from SITE_URL."""
+"""The articles feed (RSS 2.0) at /blog/feed/, with absolute links from SITE_URL.
 
+Each item's GUID is built from the article's id, never its address, so renaming a
+slug does not make feed readers show the article again as new. Django's Feed sets
+Last-Modified from the newest item date (item_pubdate, item_updateddate), so
+ConditionalGetMiddleware answers If-Modified-Since with 304 as it answers If-None-Match.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 
@@ -29,7 +38,7 @@ class ArticleFeed(Feed):
         return absolute_url(reverse("blog:feed"))
 
     def items(self, practice):
-        articles = list(Article.objects.published()[:FEED_LENGTH])
+        articles = list(Article.objects.published().prefetch_related("topics")[:FEED_LENGTH])
         for article in articles:
             article.author_name = practice.therapist_name
         return articles
@@ -42,6 +51,15 @@ class ArticleFeed(Feed):
 
     def item_link(self, item):
         return absolute_url(item.get_absolute_url())
+
+    def item_guid(self, item):
+        # A tag URI (RFC 4151): the site's host and the article's id, for ever.
+        return f"tag:{urlsplit(settings.SITE_URL).hostname},2025:article-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_categories(self, item):
+        return [topic.name for topic in item.topics.all()]
 
     def item_pubdate(self, item):
         return item.published_at

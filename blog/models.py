@@ -1,40 +1,98 @@
-"""Articles, their old addresses, and the fixed set of editable pages.
+"""Articles, their topics, pictures and old addresses, and the editable pages.
 
-Bodies are written in Markdown and stored twice: as typed, and as sanitised HTML
-rendered on save (blog.markup), so a page view never renders or cleans anything.
+Bodies are written in the admin's editor (HTML) and stored three ways on save: as
+written once cleaned (what the editor opens again), as the readers' HTML with each
+picture's sizes filled in, and as plain text for search and reading time. A page view
+never cleans, resizes or counts anything.
 """
 
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import FileExtensionValidator
 from django.db import models, transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-from .markup import reading_minutes, render_markdown
+from . import images
+from .markup import clean_html, html_to_text, reading_minutes
 
 IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+RELATED_COUNT = 3
+SEARCH_CONFIG = "english"
+SEARCH_RESULTS = 20
+# Marks around the words a search found, chosen so no body text can contain them;
+# the text between is escaped before they become <mark>.
+_HIT_START, _HIT_STOP = "\x02", "\x03"
 
 # Slugs that would be shadowed by other addresses under /blog/.
-RESERVED_ARTICLE_SLUGS = {"feed", "preview"}
+RESERVED_ARTICLE_SLUGS = {"feed", "preview", "search", "topics"}
 
-MARKDOWN_HELP = (
-    "Write in Markdown: a blank line between paragraphs, ## for a section title, "
-    "- at the start of a line for a list item, [words](/consult/) for a link."
+BODY_HELP = (
+    "Use the toolbar for section titles, lists, quotes and links, and the picture button "
+    "for images. Pasting from Word or Google Docs keeps headings, lists and links."
 )
 
 
-class MarkdownBody(models.Model):
-    """A body typed in Markdown and kept beside its sanitised HTML, rendered on save."""
+def validate_upload_size(file):
+    if file.size > images.MAX_UPLOAD_BYTES:
+        limit = images.MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise ValidationError(
+            f"This file is larger than {limit} MB. Please choose a smaller photo "
+            "(a phone's normal photo is well under that)."
+        )
 
-    body_markdown = models.TextField("text", help_text=MARKDOWN_HELP)
-    body_html = models.TextField(editable=False)
+
+class WrittenBody(models.Model):
+    """A body written in the editor, kept as written (cleaned), for readers, and as text."""
+
+    body = models.TextField("text", blank=True, help_text=BODY_HELP)
+    body_html = models.TextField(editable=False, default="")
+    body_text = models.TextField(editable=False, default="")
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        self.body_html = render_markdown(self.body_markdown)
+        self.render_body()
         super().save(*args, **kwargs)
+
+    def render_body(self):
+        """Clean the body and make the readers' HTML and text from it (no saving)."""
+        self.body = clean_html(self.body)
+        ids = [int(i) for i in images.image_ids(self.body) if i.isdigit()]
+        found = {str(pk): image for pk, image in ArticleImage.objects.in_bulk(ids).items()}
+        # How many images could not be kept (pasted from elsewhere): the admin says so.
+        self.body_html, self.images_removed = images.figures_to_pictures(self.body, found)
+        self.body_text = html_to_text(self.body_html)
+
+
+class Topic(models.Model):
+    """What an article is about; each topic has its own page listing its articles."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(
+        "web address",
+        max_length=80,
+        unique=True,
+        help_text="The end of the topic's address: /blog/topics/<this>/. Filled in from the name.",
+    )
+    description = models.TextField(
+        blank=True,
+        help_text="Optional. A sentence or two shown at the top of the topic's page.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("blog:topic", kwargs={"slug": self.slug})
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -42,8 +100,53 @@ class ArticleQuerySet(models.QuerySet):
         """Articles a reader may see now: published, with a publish date not in the future."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def related_to(self, article, topic_ids):
+        """Up to RELATED_COUNT published articles: most topics in common first, then newest."""
+        return (
+            self.published()
+            .exclude(pk=article.pk)
+            .annotate(shared=Count("topics", filter=Q(topics__in=topic_ids)))
+            .order_by("-shared", "-published_at", "-pk")[:RELATED_COUNT]
+        )
 
-class Article(MarkdownBody):
+    def search(self, words):
+        """Published articles matching `words` (English stemming), title weighted over text.
+
+        Each result carries `title_hit` and `text_hit`: safe HTML with the words found
+        in <mark>.
+        """
+        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        vector = (
+            SearchVector("title", weight="A", config=SEARCH_CONFIG)
+            + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+            + SearchVector("body_text", weight="C", config=SEARCH_CONFIG)
+        )
+        options = {"config": SEARCH_CONFIG, "start_sel": _HIT_START, "stop_sel": _HIT_STOP}
+        results = (
+            self.published()
+            .annotate(rank=SearchRank(vector, query))
+            .filter(rank__gt=0)
+            .annotate(
+                title_headline=SearchHeadline("title", query, highlight_all=True, **options),
+                text_headline=SearchHeadline(
+                    "body_text", query, max_words=35, min_words=15, **options
+                ),
+            )
+            .order_by("-rank", "-published_at")[:SEARCH_RESULTS]
+        )
+        for article in results:
+            article.title_hit = _marked(article.title_headline)
+            article.text_hit = _marked(article.text_headline)
+            yield article
+
+
+def _marked(headline):
+    """PostgreSQL's headline as safe HTML: text escaped, found words in <mark>."""
+    html = escape(headline).replace(_HIT_START, "<mark>").replace(_HIT_STOP, "</mark>")
+    return mark_safe(html)  # noqa: S308 - every other character was escaped just above
+
+
+class Article(WrittenBody):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft (only you can see it)"
         PUBLISHED = "published", "Published"
@@ -107,6 +210,19 @@ class Article(MarkdownBody):
     reading_time = models.PositiveSmallIntegerField(
         "reading time (minutes)", default=1, editable=False
     )
+    topics = models.ManyToManyField(
+        Topic,
+        blank=True,
+        related_name="articles",
+        help_text="Optional. Readers can browse articles by topic; related articles share one.",
+    )
+    pending_changes = models.JSONField(
+        "changes not yet published",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Changes to a live article saved as a draft: readers do not see them yet.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 
@@ -117,7 +233,6 @@ class Article(MarkdownBody):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.reading_time = reading_minutes(self.body_markdown)
         with transaction.atomic():
             self._remember_old_slug()
             super().save(*args, **kwargs)
@@ -136,6 +251,32 @@ class Article(MarkdownBody):
     @property
     def description(self):
         return self.seo_description or self.summary
+
+    def render_body(self):
+        super().render_body()
+        self.reading_time = reading_minutes(self.body_text)
+
+    @property
+    def status_label(self):
+        """Draft, Scheduled or Published, as the therapist's list shows it."""
+        if self.status == self.Status.DRAFT:
+            return "Draft"
+        if self.published_at > timezone.now():
+            return "Scheduled"
+        return "Published"
+
+    @property
+    def image_for_sharing(self):
+        """The social image's address, or "" (the templates then use the site's default)."""
+        return self.social_image.url if self.social_image else ""
+
+    def with_pending_changes(self):
+        """This article as it will read once its draft of changes is published (unsaved)."""
+        for name, value in self.pending_changes.items():
+            setattr(self, name, value)
+        if self.pending_changes:
+            self.render_body()
+        return self
 
     def clean(self):
         errors = {}
@@ -174,8 +315,122 @@ class ArticleSlugRedirect(models.Model):
         return f"/blog/{self.old_slug}/"
 
 
-class Page(MarkdownBody):
-    """One of the site's fixed pages; created by a migration, edited in admin."""
+class ArticleImage(models.Model):
+    """A picture uploaded for articles, kept without its metadata, in the sizes pages need."""
+
+    file = models.ImageField(
+        "picture",
+        upload_to="articles/images/",
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_upload_size],
+        help_text=(
+            "A JPEG, PNG or WebP photo, up to 15 MB. Where and when it was taken (its "
+            "hidden details) is removed on upload."
+        ),
+    )
+    alt_text = models.CharField(
+        "description",
+        max_length=250,
+        blank=True,
+        help_text=(
+            "What the picture shows, in a sentence, for people who cannot see it "
+            "(screen readers read it aloud)."
+        ),
+    )
+    decorative = models.BooleanField(
+        "only decorative",
+        default=False,
+        help_text="Tick this instead of a description when the picture adds nothing to the text.",
+    )
+    caption = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Optional. Shown under the picture, for example who took it.",
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    # [{"width", "height", "webp", "fallback"}], smallest first: made once, on upload.
+    sizes = models.JSONField(editable=False, default=list)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = "picture"
+
+    def __str__(self):
+        return self.alt_text or self.caption or self.file.name.rsplit("/", 1)[-1]
+
+    def save(self, *args, **kwargs):
+        new_upload = not self.sizes
+        if new_upload:
+            upright = getattr(self, "_upright", None) or images.read_upright(self.file.read())
+            content, extension = images.stripped_original(upright)
+            # The stored original is the clean re-encoding, never the uploaded bytes.
+            self.file.save(f"upload.{extension}", content, save=False)
+            self.width, self.height = upright.size
+        super().save(*args, **kwargs)
+        if new_upload:
+            self.sizes = self._make_sizes(upright)
+            super().save(update_fields=["sizes"])
+
+    def clean(self):
+        if not self.decorative and not self.alt_text.strip():
+            raise ValidationError(
+                {
+                    "alt_text": "Please describe the picture, or tick “only decorative” "
+                    "if it adds nothing to the text."
+                }
+            )
+        if self.file and not self.sizes:
+            try:
+                self._upright = images.read_upright(self.file.read())
+            except images.TooManyPixels:
+                raise ValidationError(
+                    {
+                        "file": "This picture has more pixels than a page can use. Please "
+                        "choose a smaller version (under 40 megapixels)."
+                    }
+                ) from None
+            except images.NotAnImage:
+                raise ValidationError(
+                    {
+                        "file": "This file is not a picture we can read. Please upload a JPEG, PNG or WebP photo."
+                    }
+                ) from None
+            finally:
+                self.file.seek(0)
+
+    def _make_sizes(self, upright):
+        storage = self.file.storage
+        folder = f"articles/images/{self.pk}"
+        made = []
+        for width, height, webp, fallback in images.renditions(upright):
+            extension = images.fallback_format(upright).lower().replace("jpeg", "jpg")
+            webp_name = storage.save(f"{folder}/{width}.webp", ContentFile(webp))
+            fallback_name = storage.save(f"{folder}/{width}.{extension}", ContentFile(fallback))
+            made.append(
+                {
+                    "width": width,
+                    "height": height,
+                    "webp": storage.url(webp_name),
+                    "fallback": storage.url(fallback_name),
+                }
+            )
+        return made
+
+    def sources(self):
+        return self.sizes
+
+    @property
+    def thumbnail_url(self):
+        return self.sizes[0]["fallback"] if self.sizes else self.file.url
+
+
+class Page(WrittenBody):
+    """An editable page: the four the site is built with (Slug), and any the therapist adds.
+
+    An added page is at /<slug>/; the therapist links to it from an article, a page or
+    the home text with the editor's link button.
+    """
 
     class Slug(models.TextChoices):
         HOME = "home", "Home page introduction"
@@ -183,7 +438,12 @@ class Page(MarkdownBody):
         PRIVACY = "privacy", "Privacy"
         ACCESSIBILITY = "accessibility", "Accessibility"
 
-    slug = models.SlugField(choices=Slug, unique=True, editable=False)
+    slug = models.SlugField(
+        "web address",
+        max_length=80,
+        unique=True,
+        help_text="The end of the page's address: /<this>/. Filled in from the title.",
+    )
     title = models.CharField(
         max_length=200,
         help_text="The page's main heading. On the home page, the large heading at the top.",
@@ -203,9 +463,21 @@ class Page(MarkdownBody):
         ordering = ["pk"]
 
     def __str__(self):
-        return self.get_slug_display()
+        return self.Slug(self.slug).label if self.is_built_in else self.title
 
     def get_absolute_url(self):
         if self.slug == self.Slug.HOME:
             return reverse("blog:home")
         return reverse("blog:page", kwargs={"slug": self.slug})
+
+    @property
+    def is_built_in(self):
+        """The site links to these four by name: they can be edited, not removed."""
+        return self.slug in self.Slug.values
+
+    def clean(self):
+        taken_by_site = {"admin", "blog", "consult", "media", "static", "sitemap.xml"}
+        if self.slug in taken_by_site or (self.slug == "home" and not self.pk):
+            raise ValidationError(
+                {"slug": f"“{self.slug}” is used by the site itself. Please pick another."}
+            )

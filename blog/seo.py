@@ -8,12 +8,17 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 # The characters that could end or confuse a <script> element, as JSON escapes
 # (the same set django.utils.html.json_script uses).
 _SCRIPT_SAFE = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+# The picture for sharing when a page has none of its own.
+DEFAULT_IMAGE = "img/og-default.png"
 
 
 def absolute_url(path):
@@ -34,8 +39,32 @@ def article_structured_data(article, practice):
         "author": {"@type": "Person", "name": practice.therapist_name},
         "publisher": {"@type": "Organization", "name": practice.practice_name},
     }
-    if article.social_image:
-        data["image"] = absolute_url(article.social_image.url)
+    data["image"] = absolute_url(article.image_for_sharing or static(DEFAULT_IMAGE))
+    return data
+
+
+def practice_structured_data(practice):
+    """schema.org data for the practice, from its profile, for the home page.
+
+    A ProfessionalService: the closest type for a therapist's practice that search
+    engines use (schema.org's MedicalBusiness types promise medical facts we do not keep).
+    """
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ProfessionalService",
+        "name": practice.practice_name,
+        "url": absolute_url("/"),
+        "image": absolute_url(static(DEFAULT_IMAGE)),
+        "employee": {"@type": "Person", "name": practice.therapist_name},
+    }
+    if practice.credentials:
+        data["employee"]["hasCredential"] = practice.credentials
+    if practice.contact_email:
+        data["email"] = practice.contact_email
+    if practice.contact_phone:
+        data["telephone"] = practice.contact_phone
+    if practice.location:
+        data["areaServed"] = practice.location
     return data
 
 

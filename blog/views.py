@@ -1,11 +1,14 @@
-"""Public pages of the blog app: home, the article list, an article, the editable
-pages, and the staff-only draft preview.
+"""Public pages of the blog app: home, the article list, an article, topics, search,
+the editable pages, and the staff-only draft preview.
 
 Every reader's page is the same for all visitors: Django's cache middleware keeps it
 (core.pages). Browsers are asked to check back each time (max-age=0); the ETag makes
 that a 304.
 """
 
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q, Value
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -13,9 +16,10 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from .models import Article, ArticleSlugRedirect, Page
+from .models import Article, ArticleSlugRedirect, Page, Topic
 
 HOME_ARTICLE_COUNT = 3
+SEARCH_MAX_LENGTH = 200
 
 
 @cache_control(max_age=0)
@@ -44,10 +48,35 @@ class ArticleListView(ListView):
         return Article.objects.published()
 
 
+def _with_topics(articles):
+    """Articles with their topics ({pk, name, slug}) gathered in the same query."""
+    return articles.annotate(
+        topic_rows=ArrayAgg(
+            JSONObject(pk="topics__pk", name="topics__name", slug="topics__slug"),
+            filter=Q(topics__isnull=False),
+            order_by="topics__name",
+            default=Value([]),
+        ),
+    )
+
+
+def _render_article(request, article, **context):
+    return render(
+        request,
+        "blog/article_detail.html",
+        {
+            "article": article,
+            "topics": article.topic_rows,
+            "related": Article.objects.related_to(article, [t["pk"] for t in article.topic_rows]),
+            **context,
+        },
+    )
+
+
 @cache_control(max_age=0)
 @require_safe
 def article_detail(request, slug):
-    article = Article.objects.published().filter(slug=slug).first()
+    article = _with_topics(Article.objects.published().filter(slug=slug)).first()
     if article is None:
         old = (
             ArticleSlugRedirect.objects.filter(
@@ -59,7 +88,7 @@ def article_detail(request, slug):
         if old is None:
             raise Http404("No such article.")
         return redirect(old.article, permanent=True)
-    return render(request, "blog/article_detail.html", {"article": article})
+    return _render_article(request, article)
 
 
 @never_cache
@@ -68,8 +97,34 @@ def article_preview(request, pk):
     # Anyone but staff gets the same 404 as for an address that does not exist.
     if not request.user.is_active or not request.user.is_staff:
         raise Http404("No such article.")
-    article = get_object_or_404(Article, pk=pk)
-    return render(request, "blog/article_detail.html", {"article": article, "preview": True})
+    article = get_object_or_404(_with_topics(Article.objects.all()), pk=pk)
+    pending = bool(article.pending_changes)
+    return _render_article(request, article.with_pending_changes(), preview=True, pending=pending)
+
+
+@cache_control(max_age=0)
+def topic(request, slug):
+    topic = get_object_or_404(Topic, slug=slug)
+    return render(
+        request,
+        "blog/topic.html",
+        {"topic": topic, "articles": Article.objects.published().filter(topics=topic)},
+    )
+
+
+@cache_control(max_age=0)
+def search(request):
+    # Control characters (a NUL would make PostgreSQL refuse the query) are not words.
+    typed = request.GET.get("q", "")[:SEARCH_MAX_LENGTH]
+    words = " ".join("".join(c if c.isprintable() else " " for c in typed).split())
+    results = list(Article.objects.search(words)) if words else []
+    context = {"words": words, "results": results}
+    if not results:
+        # An empty answer still helps: every topic to browse instead.
+        context["topics"] = Topic.objects.filter(
+            articles__in=Article.objects.published()
+        ).distinct()
+    return render(request, "blog/search.html", context)
 
 
 @cache_control(max_age=0)

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "reversion",
+    "django_prose_editor",
     "core",
     "blog",
     "consults",

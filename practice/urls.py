@@ -12,6 +12,13 @@ from consults.sitemaps import sitemaps as consult_sitemaps
 from core import views as core_views
 from core.admin_site import password_reset_urls
 
+
+@require_safe
+def media_file(request, path):
+    # MEDIA_ROOT read at each request, not at import: tests point it at a scratch folder.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 # admin.site is core.admin_site.PracticeAdminSite (INSTALLED_APPS): two-factor sign-in,
 # with django-axes locking out repeated failures.
 urlpatterns = [
@@ -25,9 +32,9 @@ urlpatterns = [
         {"sitemaps": {**blog_sitemaps, **consult_sitemaps}},
         name="django.contrib.sitemaps.views.sitemap",
     ),
-    # Uploaded social images: a handful of files, served by the app itself so the site
+    # Uploaded pictures (a few sizes each): served by the app itself so the site
     # needs no second service; the host's disk (or a volume) keeps them.
-    re_path(r"^media/(?P<path>.+)$", require_safe(serve), {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.+)$", media_file),
     path("consult/", include("consults.urls")),
     path("", include("blog.urls")),
 ]

@@ -6,7 +6,7 @@ placeholders describe what this site actually does, so they are true from day on
 
 from django.db import migrations
 
-from blog.markup import render_markdown
+from blog.markup import body_fields
 
 EDIT_NOTE = (
     "*This is placeholder text. Please replace it in the admin: Articles and pages → "
@@ -101,9 +101,10 @@ def create_pages(apps, schema_editor):
     Page = apps.get_model("blog", "Page")
     for page in PAGES:
         # get_or_create: never overwrite text the therapist has already edited.
+        text = page["body_markdown"]
+        fields = {k: v for k, v in page.items() if k != "body_markdown"}
         Page.objects.get_or_create(
-            slug=page["slug"],
-            defaults={**page, "body_html": render_markdown(page["body_markdown"])},
+            slug=page["slug"], defaults={**fields, **body_fields(Page, text)}
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.db import migrations
 
-from blog.markup import reading_minutes, render_markdown, split_title
+from blog.markup import body_fields, reading_minutes, split_title
 
 SLUG = "when-closeness-feels-unsafe"
 SOURCE = Path(__file__).resolve().parent.parent / "content" / f"{SLUG}.md"
@@ -37,8 +37,7 @@ def publish_article(apps, schema_editor):
             "title": title,
             "summary": SUMMARY,
             "seo_description": SEO_DESCRIPTION,
-            "body_markdown": body,
-            "body_html": render_markdown(body),
+            **body_fields(Article, body),
             "reading_time": reading_minutes(body),
             "status": "published",
             "published_at": PUBLISHED_AT,

@@ -21,7 +21,7 @@ def make_article(**fields):
         "title": f"Test article {n}",
         "slug": f"test-article-{n}",
         "summary": f"Summary of test article {n}.",
-        "body_markdown": f"Body of test article {n}.",
+        "body": f"<p>Body of test article {n}.</p>",
         "status": Article.Status.PUBLISHED,
         "published_at": days_from_now(-1),
     }

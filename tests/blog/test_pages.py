@@ -22,7 +22,7 @@ def test_each_page_is_served_at_its_slug_and_asks_to_be_edited(client, slug):
     response = client.get(f"/{slug}/")
     assert response.status_code == 200
     assert f"<h1>{page.title}</h1>" in response.content.decode()
-    assert "placeholder text" in page.body_markdown
+    assert "placeholder text" in page.body
 
 
 @pytest.mark.parametrize("path", ["/home/", "/nothing-here/", "/consults/"])
@@ -33,7 +33,7 @@ def test_other_single_segment_addresses_are_404(client, path):
 def test_home_shows_the_intro_and_the_call_to_action(client):
     home = Page.objects.get(slug="home")
     home.title = "Therapy at your own pace"
-    home.body_markdown = "An **intro** paragraph."
+    home.body = "<p>An <b>intro</b> paragraph.</p>"
     home.save()
 
     content = client.get("/").content.decode()
@@ -45,13 +45,13 @@ def test_home_shows_the_intro_and_the_call_to_action(client):
 
 
 def test_privacy_placeholder_describes_what_the_site_does():
-    text = Page.objects.get(slug="privacy").body_markdown
+    text = Page.objects.get(slug="privacy").body_text
     for promise in ("does not track", "no analytics", "PostgreSQL", "deleted", "cookie"):
         assert promise in text
 
 
 def test_accessibility_placeholder_states_the_aim_and_how_to_report():
-    text = Page.objects.get(slug="accessibility").body_markdown
+    text = Page.objects.get(slug="accessibility").body_text
     assert "WCAG" in text
     assert "2.2" in text
     assert "level AA" in text

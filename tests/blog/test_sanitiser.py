@@ -24,6 +24,18 @@ HOSTILE = """Hello.
 """
 
 
+# The same, as HTML: what a hostile request could post as an editor's body.
+HOSTILE_HTML = """<p>Hello.</p>
+<script>alert("body")</script>
+<img src="x" onerror="alert('img')">
+<p onclick="alert('p')">Click</p>
+<p><a href="javascript:alert('link')">a link</a> and <a href="JAVASCRIPT:alert(1)">another</a></p>
+<svg><a xlink:href="javascript:alert(2)">svg</a></svg>
+<iframe src="https://example.com/"></iframe>
+<style>body { display: none }</style>
+"""
+
+
 def assert_harmless(html):
     lowered = html.lower()
     for fragment in ("<script", "onerror", "onclick", "javascript:", "<iframe", "alert("):
@@ -63,14 +75,14 @@ def test_a_heading_level_one_in_the_body_becomes_h2():
 
 @pytest.mark.django_db
 def test_hostile_article_body_never_reaches_the_page(client):
-    article = make_article(body_markdown=HOSTILE)
+    article = make_article(body=HOSTILE_HTML)
     assert_page_harmless(client.get(article.get_absolute_url()))
 
 
 @pytest.mark.django_db
 def test_hostile_page_body_never_reaches_the_page(client):
     about = Page.objects.get(slug="about")
-    about.body_markdown = HOSTILE
+    about.body = HOSTILE_HTML
     about.save()
     assert_page_harmless(client.get("/about/"))
 
@@ -83,3 +95,40 @@ def test_reading_time_is_words_over_200_rounded_up(words, minutes):
 def test_split_title_takes_only_a_leading_level_one_heading():
     assert split_title("# Title\n\nBody\n") == ("Title", "Body\n")
     assert split_title("## Not a title\n\nBody") == ("", "## Not a title\n\nBody")
+
+
+# What Word puts on the clipboard (shortened): classes, styles, Office tags, conditional
+# comments, <b>, and spacing paragraphs.
+WORD_HTML = """<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>
+<style><!-- p.MsoNormal {margin:0cm} --></style></head><body lang=EN-US>
+<!--StartFragment--><h1 style='mso-margin-top-alt:auto'>When it is hard</h1>
+<p class=MsoNormal style='margin-bottom:0cm'><span style='font-family:"Calibri",sans-serif'>
+Some <b>strong</b> and <i>gentle</i> words<o:p></o:p></span></p>
+<p class=MsoNormal><o:p>&nbsp;</o:p></p>
+<ul><li class=MsoNormal style='mso-list:l0 level1 lfo1'>first</li></ul>
+<p class=MsoNormal><a href="https://988lifeline.org/" target="_blank" style='color:blue'>988</a></p>
+<!--EndFragment--></body></html>"""
+
+
+def test_pasted_word_html_keeps_headings_lists_and_links_and_drops_the_rest():
+    from blog.markup import clean_html
+
+    html = clean_html(WORD_HTML)
+    assert "<h2>When it is hard</h2>" in html
+    assert "<strong>strong</strong>" in html
+    assert "<em>gentle</em>" in html
+    assert "<li>first</li>" in html
+    assert '<a href="https://988lifeline.org/">988</a>' in html
+    for gone in ("class=", "style=", "mso", "<o:p", "<!--", "target=", "<p></p>", "MsoNormal {"):
+        assert gone not in html, gone
+
+
+def test_the_editors_own_output_passes_unchanged():
+    from blog.markup import clean_html
+
+    editor = (
+        "<p>Hello <strong>there</strong>.</p><h2>Part</h2><ul><li><p>One</p></li></ul>"
+        '<blockquote><p>Quote</p></blockquote><p><a href="/consult/">Book</a></p>'
+        '<figure><img src="/media/a.jpg" alt="A lake" data-file="3"><figcaption>Lake</figcaption></figure>'
+    )
+    assert clean_html(editor) == editor

@@ -22,7 +22,7 @@ def test_a_publish_date_typed_in_the_admin_means_the_practice_local_time(admin_c
             "title": "Hello",
             "slug": "hello",
             "summary": "A summary.",
-            "body_markdown": "Some words.",
+            "body": "<p>Some words.</p>",
             "status": "draft",
             "published_at_0": "2030-01-15",
             "published_at_1": "09:00:00",

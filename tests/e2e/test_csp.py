@@ -152,6 +152,26 @@ def test_the_admin_pages_the_therapist_uses(page, site):
         watch.visit(path)
 
 
+def test_the_editor_and_its_windows(page, site):
+    watch = Watch(page, site)
+    user = get_user_model().objects.create_superuser("therapist", "t@example.com", PASSWORD)
+    login_with_otp(page, user, password=PASSWORD, base_url=site)
+    article = Article.objects.get()
+    # Each page is checked once what it shows is there; the editor's module is large,
+    # and "network idle" can take long on a busy machine.
+    for path, ready in [
+        (reverse("admin:blog_article_add"), ".prose-menubar"),
+        (reverse("admin:blog_article_change", args=[article.pk]), ".writing-help"),
+        (reverse("admin:blog_page_add"), ".prose-menubar"),
+        (reverse("admin:blog_article_history", args=[article.pk]), "#content-main"),
+        (reverse("admin:blog_articleimage_picker"), "form"),
+    ]:
+        response = page.goto(site + path)
+        assert response.ok, path
+        page.locator(ready).first.wait_for()
+        watch.check(path)
+
+
 def test_the_watch_sees_a_violation(page, site):
     # The listener works: an inline script the page did not ship is refused and recorded.
     page.add_init_script(RECORD_VIOLATIONS)

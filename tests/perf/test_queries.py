@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from blog.models import Article, Topic
 from consults import emails
 from consults.models import BookingRules, ConsultRequest, WeeklyHours
 from core.models import PracticeProfile
@@ -26,7 +27,15 @@ def site_rows():
 
 
 ARTICLE = "/blog/when-closeness-feels-unsafe/"
-READER_PAGES = ["/", "/blog/", ARTICLE, "/blog/feed/"]
+READER_PAGES = [
+    "/",
+    "/blog/",
+    ARTICLE,
+    "/blog/feed/",
+    "/blog/topics/topic-1/",
+    "/blog/search/?q=closeness",
+    "/blog/search/?q=zebra",  # no result: the page offers every topic instead
+]
 
 
 def count_queries(client, path, **headers):
@@ -38,8 +47,11 @@ def count_queries(client, path, **headers):
 
 @pytest.fixture
 def many_articles():
+    topics = [Topic.objects.create(name=f"Topic {n}", slug=f"topic-{n}") for n in range(1, 4)]
+    Article.objects.get(slug="when-closeness-feels-unsafe").topics.set(topics[:2])
     for day in range(1, 26):
-        make_article(slug=f"day-{day}", published_at=timezone.now() - timedelta(days=day))
+        article = make_article(slug=f"day-{day}", published_at=timezone.now() - timedelta(days=day))
+        article.topics.set(topics[: day % 4])
 
 
 # Every GET first reads the page cache's shared version (core.pages): one query.

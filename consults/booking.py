@@ -290,6 +290,7 @@ def expire_holds(now=None):
                 ]
             )
             emails.queue_hold_expired(consult)
+            _log(consult, Event.EXPIRED, By.SITE, old=consult.expired_starts_at, now=now)
             released += 1
     return released
 

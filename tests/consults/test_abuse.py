@@ -73,6 +73,9 @@ def test_an_unconfirmed_hold_lapses_after_the_rules_hours_and_the_visitor_is_tol
     assert consult.starts_at is None
     assert consult.expired_starts_at == start
     assert consult.hold_expired_at is not None
+    # The therapist's timeline says when and which time lapsed.
+    expired = consult.events.get(kind="expired")
+    assert expired.old_starts_at == start
     (kind_email,) = to("waiting@example.org").filter(kind=Kind.HOLD_EXPIRED)
     assert "no longer held for you" in kind_email.body_text
     assert "Your request is still with me" in kind_email.body_text

@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from consults.slots import Rules, by_local_day, open_slots, parse_key, time_off_interval
+from consults.slots import (
+    Rules,
+    by_local_day,
+    describe,
+    open_slots,
+    parse_key,
+    time_off_interval,
+)
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -559,3 +566,40 @@ def test_by_local_day_groups_by_the_practice_calendar_day(tz, hours, expected_wa
         assert walls(slots, tz) == expected_walls
         assert {slot.start.astimezone(tz).date() for slot in slots} == {day}
         assert {slot.start.date() for slot in slots} != {day}  # the UTC date differs
+
+
+# London and New York change their clocks on different Sundays (in 2026: New York on
+# 8 March and 1 November, London on 29 March and 25 October), so for a few weeks a year
+# the two are four hours apart instead of five.
+NEW_YORK = NY
+
+
+@pytest.mark.parametrize(
+    ("instant", "london", "new_york"),
+    [
+        ("2026-03-04T15:00Z", "Wednesday 4 March 2026, 3:00 PM", "10:00 AM"),  # both winter
+        ("2026-03-18T14:00Z", "Wednesday 18 March 2026, 2:00 PM", "10:00 AM"),  # NY moved
+        ("2026-04-01T14:00Z", "Wednesday 1 April 2026, 3:00 PM", "10:00 AM"),  # both summer
+        ("2026-10-28T14:00Z", "Wednesday 28 October 2026, 2:00 PM", "10:00 AM"),  # London back
+        ("2026-11-04T15:00Z", "Wednesday 4 November 2026, 3:00 PM", "10:00 AM"),  # both winter
+    ],
+    ids=["both-standard", "only-new-york-summer", "both-summer", "only-london-back", "both-back"],
+)
+def test_times_in_both_zones_across_each_clock_change(instant, london, new_york):
+    start = parse_key(instant)
+    # A London visitor of a New York practice ...
+    assert describe(start, LONDON, NEW_YORK) == f"{london} London time ({new_york} New York time)"
+    # ... and a New York visitor of a London practice.
+    date, _, clock_there = london.rpartition(", ")
+    assert describe(start, NEW_YORK, LONDON) == (
+        f"{date}, {new_york} New York time ({clock_there} London time)"
+    )
+    # Someone in the practice's own zone reads it once.
+    assert describe(start, NEW_YORK, NEW_YORK) == f"{date}, {new_york} New York time"
+
+
+def test_a_time_on_another_day_there_names_the_day():
+    start = parse_key("2026-07-01T01:00Z")  # Tuesday 9 PM in New York, Wednesday in Tokyo
+    assert describe(start, ZoneInfo("Asia/Tokyo"), NEW_YORK) == (
+        "Wednesday 1 July 2026, 10:00 AM Tokyo time (Tue 9:00 PM New York time)"
+    )

@@ -87,7 +87,8 @@ def _render(template, context):
 
 
 # What the therapist sends by clicking a button: never held back by the daily limit.
-BY_HAND = {Kind.CONFIRMED, Kind.DECLINED}
+# What the therapist sends by hand is never held back by the daily limit per address.
+BY_HAND = {Kind.CONFIRMED, Kind.DECLINED, Kind.OFFER}
 
 
 def _to_visitor(consult, kind, subject, template, *, ics_method="", send_after=None, **extra):

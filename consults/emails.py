@@ -87,7 +87,6 @@ def _render(template, context):
 
 
 # What the therapist sends by clicking a button: never held back by the daily limit.
-# What the therapist sends by hand is never held back by the daily limit per address.
 BY_HAND = {Kind.CONFIRMED, Kind.DECLINED, Kind.OFFER}
 
 

@@ -1,5 +1,8 @@
 """The email worker: `python manage.py deliver_email --loop` (Procfile `worker:`, `make run`).
 
+It also reads the therapist's calendars when due and writes consults back to them
+(consults.calendars), so no web request ever waits on a calendar server.
+
 `--once` sends what is due and exits. `--loop` keeps polling; SIGTERM or Ctrl-C lets
 the email being sent finish, then exits; a database outage is logged and waited out.
 """
@@ -11,6 +14,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
+from consults.calendars import refresh_due_sources
 from consults.outbox import deliver_due
 
 logger = logging.getLogger("consults.outbox")
@@ -38,6 +42,7 @@ class Command(BaseCommand):
         if once:
             handled = deliver_due()
             self.stdout.write(f"{handled} email(s) handled.")
+            refresh_due_sources()
             return
         self.run_forever(interval)
 
@@ -57,6 +62,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 deliver_due(should_stop=stopping.is_set)
+                refresh_due_sources(should_stop=stopping.is_set)  # the therapist's calendars
             except DatabaseError as exc:
                 logger.warning(
                     "database unavailable (%s); trying again in %ss", type(exc).__name__, db_wait

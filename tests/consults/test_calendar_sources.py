@@ -1,6 +1,7 @@
 """Calendar sources read by the worker from a real local HTTP server, and their effect on
 the booking page: busy times, conditional GET, limits, a feed that dies, stale days."""
 
+import contextlib
 import threading
 from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,10 +37,9 @@ class Feeds(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        # The site stops reading past the size cap, as it should.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the site stopped reading, as it should past the size cap
 
     def log_message(self, *args):
         pass

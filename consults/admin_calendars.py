@@ -19,19 +19,23 @@ from .models import BookingRules, CalendarSource
 
 class CalendarSourceForm(forms.ModelForm):
     address = forms.CharField(
-        label="address",
+        label="Address",
         required=False,
         max_length=2000,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "class": "vTextField"}
+        ),
         help_text="The calendar's secret iCal address (https:// or webcal://), or the CalDAV "
         "calendar's address. It is stored encrypted and never shown again: leave blank to "
         "keep the saved one.",
     )
     password = forms.CharField(
-        label="app password",
+        label="App password",
         required=False,
         max_length=500,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "new-password", "class": "vTextField"}
+        ),
         help_text="CalDAV only: an app password made for this site in your calendar account. "
         "Leave blank to keep the saved one.",
     )
@@ -134,8 +138,9 @@ class CalendarSourceAdmin(admin.ModelAdmin):
         )
 
     def get_fieldsets(self, request, obj=None):
-        if obj is None:  # nothing read yet
-            return self.fieldsets[:3]
+        if obj is None:  # nothing saved or read yet
+            where = {"fields": ["address", "username", "password"]}
+            return [self.fieldsets[0], ("Where it is", where), self.fieldsets[2]]
         return self.fieldsets
 
     @admin.display(description="busy periods ahead")

@@ -399,7 +399,7 @@ class CalendarSource(models.Model):
     )
     url_encrypted = models.TextField(editable=False)
     url_hint = models.CharField(
-        "address", max_length=120, editable=False, help_text="The start of the address only."
+        "saved address", max_length=120, editable=False, help_text="The start of the address only."
     )
     username = models.CharField("user name", max_length=200, blank=True)
     password_encrypted = models.TextField(editable=False, blank=True)

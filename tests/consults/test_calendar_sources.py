@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from time import perf_counter
 
 import pytest
 import time_machine
@@ -267,3 +268,26 @@ def test_consult_page_queries_do_not_grow_with_500_busy_periods(client, feeds):
             client.get("/consult/")
     print(f"/consult/ queries with 500 busy periods: {len(with_busy)}")
     assert len(with_busy) == len(without)
+
+
+def test_a_2000_event_feed_is_read_and_stored(feeds):
+    events = [
+        (NOW + timedelta(minutes=15 * i), NOW + timedelta(minutes=15 * i + 10)) for i in range(2000)
+    ]
+    feeds.routes["/big-week.ics"] = (200, {}, ics(*events))
+    source = source_for(feeds.base + "/big-week.ics")
+    began = perf_counter()
+    assert calendars.refresh_source(source, now=NOW)
+    print(f"2,000-event feed read and stored in {perf_counter() - began:.2f} s")
+    assert source.busy.count() == 2000
+
+
+def test_clashes_flags_a_consult_over_a_busy_period(feeds):
+    from .builders import make_consult
+
+    start = NOW + timedelta(days=2)
+    feeds.routes["/f.ics"] = (200, {}, ics((start, start + timedelta(hours=1))))
+    calendars.refresh_source(source_for(feeds.base + "/f.ics"), now=NOW)
+    clashing = make_consult(starts_at=start + timedelta(minutes=30))
+    clear = make_consult(starts_at=start + timedelta(hours=2))
+    assert calendars.clashes([clashing, clear]) == {clashing.pk: True}

@@ -443,17 +443,21 @@ def refresh_source(source, now=None):
     """Read one source and store what it gives; returns True if it was read."""
     now = now or timezone.now()
     profile = PracticeProfile.load()
+    read_from = source.url_encrypted
     try:
         result = read_source(source, now, profile.tz)
     except CalendarError as error:
         _record_failure(source, str(error), now)
         return False
     except Exception as error:  # never let one calendar stop the worker
-        logger.exception("calendar %s: unexpected %s", source.pk, type(error).__name__)
+        # No traceback: a library's message may quote the secret address.
+        logger.error("calendar %s: unexpected %s", source.pk, type(error).__name__)
         _record_failure(source, "Something went wrong reading this calendar.", now)
         return False
     with transaction.atomic():
-        source = CalendarSource.objects.select_for_update().get(pk=source.pk)
+        source = CalendarSource.objects.select_for_update().filter(pk=source.pk).first()
+        if source is None or source.url_encrypted != read_from:
+            return False  # deleted or given a new address meanwhile: that is read next
         if result is not None:
             periods, source.etag, source.last_modified = result
             source.busy.all().delete()
@@ -476,7 +480,9 @@ def refresh_source(source, now=None):
 def _record_failure(source, message, now):
     logger.warning("calendar %s could not be read: %s", source.pk, message)
     with transaction.atomic():
-        source = CalendarSource.objects.select_for_update().get(pk=source.pk)
+        source = CalendarSource.objects.select_for_update().filter(pk=source.pk).first()
+        if source is None:  # deleted in the admin meanwhile
+            return
         source.last_attempt_at = now
         source.last_error = message[:300]
         stale = stale_sources(now).filter(pk=source.pk).exists()

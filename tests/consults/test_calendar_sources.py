@@ -2,6 +2,7 @@
 the booking page: busy times, conditional GET, limits, a feed that dies, stale days."""
 
 import contextlib
+import os
 import threading
 from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -291,3 +292,13 @@ def test_clashes_flags_a_consult_over_a_busy_period(feeds):
     clashing = make_consult(starts_at=start + timedelta(minutes=30))
     clear = make_consult(starts_at=start + timedelta(hours=2))
     assert calendars.clashes([clashing, clear]) == {clashing.pk: True}
+
+
+def test_the_worker_reads_due_calendars(feeds):
+    from django.core.management import call_command
+
+    feeds.routes["/f.ics"] = (200, {}, (FILES / "google.ics").read_bytes())
+    source = source_for(feeds.base + "/f.ics")
+    call_command("deliver_email", "--once", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    source.refresh_from_db()
+    assert source.last_success_at is not None and source.last_error == ""

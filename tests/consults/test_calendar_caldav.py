@@ -151,3 +151,30 @@ def test_confirmed_consult_written_moved_and_removed(radicale):
     booking.cancel(consult)
     calendars.refresh_due_sources()
     assert consult_events(radicale) == {}
+
+
+def test_a_failed_write_is_shown_and_retried(radicale):
+    open_every_day(time(9), time(17))
+    set_rules(requires_confirmation=False)
+    source = caldav_source(radicale, write_consults=True)
+    assert calendars.refresh_source(source)
+    slot = booking.available_slots()[0]
+    consult, _ = booking.submit_request(
+        TYPED | {"contact_method": "email"}, submission_key=None, start=slot.start
+    )
+    calendars.set_secrets(source, password="changed-by-mistake")
+    source.save()
+    calendars.refresh_due_sources()
+    source.refresh_from_db()
+    assert source.write_error == "The CalDAV server refused the user name or app password."
+    assert list(calendars.sources_needing_attention()) == [source]
+    assert consult_events(radicale) == {}
+
+    calendars.set_secrets(source, password=PASSWORD)
+    source.save()
+    calendars.refresh_due_sources()  # too soon: waits for its retry time
+    assert consult_events(radicale) == {}
+    calendars.refresh_due_sources(now=timezone.now() + calendars.WRITE_RETRY)
+    source.refresh_from_db()
+    assert source.write_error == ""
+    assert list(consult_events(radicale)) == [invitations.consult_uid(consult)]

@@ -38,6 +38,8 @@ import caldav
 import icalendar
 import recurring_ical_events
 import requests
+import requests.adapters
+import urllib3
 import x_wr_timezone
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -207,11 +209,52 @@ def _check_address(url):
     except (OSError, UnicodeError) as error:
         raise CalendarError("The calendar server's name could not be found.") from error
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise CalendarError(
-                "The address points to a private or local network, which the site never reads."
-            )
+        _refuse_private(info[4][0])
+
+
+def _refuse_private(address):
+    if (
+        not settings.CALENDAR_ALLOW_LOCAL
+        and not ipaddress.ip_address(address.split("%")[0]).is_global
+    ):
+        raise CalendarError(
+            "The address points to a private or local network, which the site never reads."
+        )
+
+
+class _PublicHTTPSConnection(urllib3.connection.HTTPSConnection):
+    """Checks the address actually connected to, after DNS: a name that resolved to a
+    public address for _check_address and to a private one now (DNS rebinding) is
+    refused before a byte of the request is sent."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            _refuse_private(sock.getpeername()[0])
+        except CalendarError:
+            sock.close()
+            raise
+        return sock
+
+
+class _PublicHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            **self.poolmanager.pool_classes_by_scheme,
+            "https": _PublicHTTPSPool,
+        }
+
+
+def _session():
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment between us and the check
+    session.mount("https://", _PublicOnlyAdapter())
+    return session
 
 
 def _request_error(error):
@@ -233,10 +276,15 @@ def fetch_ics(url, *, etag="", last_modified=""):
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     limit = settings.CALENDAR_MAX_BYTES
+    with _session() as session:
+        return _fetch(session, url, headers, limit)
+
+
+def _fetch(session, url, headers, limit):
     for _ in range(MAX_REDIRECTS + 1):
         _check_address(url)
         try:
-            response = requests.get(
+            response = session.get(
                 url,
                 headers=headers,
                 timeout=settings.CALENDAR_TIMEOUT,

@@ -3,6 +3,7 @@ the booking page: busy times, conditional GET, limits, a feed that dies, stale d
 
 import contextlib
 import os
+import socket
 import threading
 from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -302,3 +303,21 @@ def test_the_worker_reads_due_calendars(feeds):
     call_command("deliver_email", "--once", stdout=open(os.devnull, "w"))  # noqa: SIM115
     source.refresh_from_db()
     assert source.last_success_at is not None and source.last_error == ""
+
+
+def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(monkeypatch):
+    # DNS rebinding: the name looked public when checked (the check is skipped here, as
+    # if it had passed), then connects to loopback. Refused before the request is sent.
+    monkeypatch.setattr(calendars, "_check_address", lambda url: None)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    try:
+        source = source_for(f"https://127.0.0.1:{listener.getsockname()[1]}/a.ics")
+        assert not calendars.refresh_source(source, now=NOW)
+    finally:
+        listener.close()
+    source.refresh_from_db()
+    assert source.last_error == (
+        "The address points to a private or local network, which the site never reads."
+    )

@@ -10,11 +10,18 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
-from . import calendars
+from core.models import PracticeProfile
+
+from . import calendars, slots
 from .models import BookingRules, CalendarSource
+
+WEEK_VIEW_DAYS = 14
 
 
 class CalendarSourceForm(forms.ModelForm):
@@ -98,6 +105,7 @@ class CalendarSourceForm(forms.ModelForm):
 @admin.register(CalendarSource)
 class CalendarSourceAdmin(admin.ModelAdmin):
     form = CalendarSourceForm
+    change_list_template = "admin/consults/calendarsource/change_list.html"
     list_display = ["name", "kind", "enabled", "state", "last_success_at", "busy_ahead"]
     readonly_fields = [
         "url_hint",
@@ -158,6 +166,28 @@ class CalendarSourceAdmin(admin.ModelAdmin):
         if source.last_error:
             return "Last read failed; its last good busy times still count"
         return "Up to date"
+
+    def get_urls(self):
+        week = self.admin_site.admin_view(self.week_view)
+        return [path("week/", week, name="consults_calendarsource_week"), *super().get_urls()]
+
+    def week_view(self, request):
+        """The next two weeks: busy times ("busy", nothing more) beside consults, and any
+        consult that now clashes with a busy time flagged."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        tz = PracticeProfile.load().tz
+        start = slots.day_bounds(timezone.localdate(timezone=tz), tz)[0]
+        days = calendars.week(start, start + timedelta(days=WEEK_VIEW_DAYS), tz)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Busy times and consults",
+            "days": days,
+            "time_zone": tz.key,
+            "clashes": sum(1 for _, entries in days for e in entries if e.get("clash")),
+        }
+        return TemplateResponse(request, "admin/consults/calendarsource/week.html", context)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

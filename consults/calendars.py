@@ -53,6 +53,7 @@ from core.models import PracticeProfile
 
 from . import invitations, outbox
 from .models import (
+    HOLDING,
     BookingRules,
     BusyPeriod,
     CalendarSource,
@@ -175,11 +176,48 @@ def clashes(consults):
             source__enabled=True, period__overlap=DateTimeTZRange(earliest, latest)
         ).values_list("period", flat=True)
     )
-    return {
-        pk: True
-        for pk, start, end in ranges
-        if any(p.lower < end and start < p.upper for p in periods)
-    }
+    periods = [(p.lower, p.upper) for p in periods]
+    return {pk: True for pk, start, end in ranges if _overlaps_any(start, end, periods)}
+
+
+def _overlaps_any(start, end, periods):
+    return any(busy_start < end and start < busy_end for busy_start, busy_end in periods)
+
+
+def week(start, end, tz):
+    """Busy periods and consults holding a time between start and end, by local day, for
+    the admin: [(date, [entry])], each entry a dict with start, end (local), busy (bool),
+    consult (or None) and clash (a consult overlapping a busy period). Two queries."""
+    periods = [
+        (p.lower, p.upper)
+        for p in BusyPeriod.objects.filter(
+            source__enabled=True, period__overlap=DateTimeTZRange(start, end)
+        )
+        .order_by("period")
+        .values_list("period", flat=True)
+    ]
+    periods = merge(periods)  # two calendars busy at once show as one "busy"
+    consults = ConsultRequest.objects.filter(
+        status__in=HOLDING, starts_at__lt=end, ends_at__gt=start
+    ).order_by("starts_at")
+    entries = [{"start": s, "end": e, "busy": True, "consult": None} for s, e in periods]
+    for consult in consults:
+        clash = _overlaps_any(consult.starts_at, consult.ends_at, periods)
+        entries.append(
+            {
+                "start": consult.starts_at,
+                "end": consult.ends_at,
+                "busy": False,
+                "consult": consult,
+                "clash": clash,
+            }
+        )
+    days = {}
+    for entry in sorted(entries, key=lambda entry: entry["start"]):
+        entry["start"] = timezone.localtime(entry["start"], tz)
+        entry["end"] = timezone.localtime(entry["end"], tz)
+        days.setdefault(entry["start"].date(), []).append(entry)
+    return list(days.items())
 
 
 def sources_needing_attention(now=None):

@@ -3,15 +3,18 @@ the form is labelled and axe-clean, bad input is explained, the secret address i
 shown again, and what the worker found is shown."""
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from consults import calendars
-from consults.models import CalendarSource
+from consults.models import BusyPeriod, CalendarSource
 from tests.conftest import login_with_otp
+from tests.consults.builders import make_consult, set_rules
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-password-1"
@@ -56,3 +59,34 @@ def test_add_a_calendar_address(page, live_server, axe_violations, width):
     page.get_by_role("button", name="Save", exact=True).click()
     source.refresh_from_db()
     assert calendars.decrypt(source.url_encrypted) == SECRET
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_week_view_marks_busy_times_and_a_clashing_consult(
+    page, live_server, axe_violations, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    set_rules(min_notice_hours=0)
+    source = CalendarSource(name="Practice", last_success_at=timezone.now())
+    calendars.set_secrets(source, url="https://calendar.example.com/a.ics")
+    source.save()
+    tomorrow = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    BusyPeriod.objects.create(source=source, period=(tomorrow, tomorrow + timedelta(hours=1)))
+    clashing = make_consult(starts_at=tomorrow + timedelta(minutes=30), name="Robin Clash")
+    make_consult(starts_at=tomorrow + timedelta(hours=3), name="Alex Clear")
+    user = get_user_model().objects.create_superuser("therapist", "t@example.com", PASSWORD)
+    page.goto(live_server.url + reverse("admin:login"))
+    login_with_otp(page, user, password=PASSWORD, base_url=live_server.url)
+    page.goto(live_server.url + reverse("admin:consults_calendarsource_changelist"))
+    page.get_by_role("link", name="Busy times and consults").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("1 consult now clashes with a busy time")
+    rows = page.locator("#content tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Busy")
+    expect(rows.nth(1)).to_contain_text("Free consult: Robin")
+    expect(rows.nth(1)).to_contain_text("clashes with a busy time")
+    expect(rows.nth(2)).not_to_contain_text("clashes")
+    assert str(clashing.pk) in rows.nth(1).get_by_role("link").get_attribute("href")
+    assert axe_violations(page) == []
+    shot(page, f"calendar-week-{width}")

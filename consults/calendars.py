@@ -109,14 +109,17 @@ def decrypt(token):
         ) from error
 
 
+def _schemes():
+    return ("https", "http") if settings.CALENDAR_ALLOW_LOCAL else ("https",)
+
+
 def normalise_url(url):
     """`webcal:` means https; anything else must be https (http only in tests)."""
     url = url.strip()
     if url.lower().startswith("webcal://"):
         url = "https://" + url[len("webcal://") :]
     parts = urlsplit(url)
-    allowed = ("https", "http") if settings.CALENDAR_ALLOW_LOCAL else ("https",)
-    if parts.scheme.lower() not in allowed or not parts.hostname:
+    if parts.scheme.lower() not in _schemes() or not parts.hostname:
         raise CalendarError("The address must start with https:// or webcal://.")
     return url
 
@@ -236,9 +239,7 @@ def sources_needing_attention(now=None):
 def _check_address(url):
     """Refuse hosts that resolve to private, loopback, link-local or reserved networks."""
     parts = urlsplit(url)
-    if parts.scheme.lower() not in (
-        ("https", "http") if settings.CALENDAR_ALLOW_LOCAL else ("https",)
-    ):
+    if parts.scheme.lower() not in _schemes():
         raise CalendarError("The calendar server sent the site to an address that is not https.")
     if settings.CALENDAR_ALLOW_LOCAL:
         return
@@ -376,7 +377,7 @@ def _own_uid(uid):
     return uid.startswith("consult-") and uid.endswith(f"@{host}")
 
 
-def _as_utc(value, tz, *, is_end=False):
+def _as_utc(value, tz):
     if isinstance(value, datetime):
         if value.tzinfo is None:  # floating: the practice's wall clock
             value = value.replace(tzinfo=tz)

@@ -826,3 +826,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         count = outbox.retry(queryset)
         messages.success(request, f"{count} email(s) will be sent within a minute.")
+
+
+from . import admin_calendars  # noqa: E402, F401 - the calendar sources register themselves

@@ -23,7 +23,7 @@ from psycopg import errors as pg_errors
 
 from core.models import PracticeProfile
 
-from . import emails, outbox, slots
+from . import calendars, emails, outbox, slots
 from .locks import advisory_lock
 from .models import (
     CLOSED,
@@ -82,8 +82,8 @@ def slot_rules(rules):
 
 
 def available_slots(*, now=None, rules=None, profile=None, ignore=None):
-    """Open slots, read from the database in a fixed number of queries (three, given the
-    rules and the profile): weekly hours, time off, held times.
+    """Open slots, read from the database in a fixed number of queries (four, given the
+    rules and the profile): weekly hours, time off, held times, busy periods.
 
     ignore: a request whose own hold should not count (when it moves to a new time).
     """
@@ -101,6 +101,8 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
         held = held.exclude(pk=ignore.pk)
         offered = offered.exclude(consult_id=ignore.pk)
     time_off = TimeOff.objects.filter(end_date__gte=yesterday.date())
+    # The therapist's own calendars, with the buffer on both sides (one query).
+    busy = calendars.busy_intervals(yesterday, now + timedelta(days=rules.horizon_days + 1), now)
     return slots.open_slots(
         now=now,
         tz=profile.tz,
@@ -109,7 +111,8 @@ def available_slots(*, now=None, rules=None, profile=None, ignore=None):
         time_off=[
             slots.time_off_interval(*row, profile.tz)
             for row in time_off.values_list("start_date", "start_time", "end_date", "end_time")
-        ],
+        ]
+        + [(start - rules.buffer, end + rules.buffer) for start, end in busy],
         holds=held.values_list("starts_at", "blocked_until")
         .union(offered.values_list("starts_at", "blocked_until"), all=True)
         .order_by("starts_at"),

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func, Q
@@ -432,6 +433,7 @@ class OutboundEmail(models.Model):
         PASSWORD_RESET = "password_reset", "Password reset link (to you)"
         EARLIER_REQUEST = "earlier_request", "Earlier request stands (to visitor)"
         HOLD_EXPIRED = "hold_expired", "Held time released (to visitor)"
+        CALENDAR_NOTICE = "calendar_notice", "Calendar not read, or read again (to you)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     consult = models.ForeignKey(
@@ -549,3 +551,101 @@ class ConsultOffer(models.Model):
     def __str__(self):
         local = timezone.localtime(self.starts_at)
         return f"{local:%A} {local.day} {local:%B}, {local.hour % 12 or 12}:{local:%M} {local:%p}"
+
+
+class CalendarSource(models.Model):
+    """One of the therapist's own calendars, read for busy times (consults.calendars).
+
+    The address and the password are secrets: stored encrypted (consults.calendars
+    encrypts them with CALENDAR_KEY) and never shown again in full.
+    """
+
+    class Kind(models.TextChoices):
+        ICS = "ics", "Calendar address (iCal / ICS link)"
+        CALDAV = "caldav", "CalDAV calendar (server, user name, app password)"
+
+    name = models.CharField(
+        "name", max_length=80, help_text="Only you see this, e.g. “Practice calendar”."
+    )
+    kind = models.CharField("type", max_length=8, choices=Kind.choices, default=Kind.ICS)
+    enabled = models.BooleanField(
+        "in use", default=True, help_text="Off: its busy times are ignored and it is not read."
+    )
+    url_encrypted = models.TextField(editable=False)
+    url_hint = models.CharField(
+        "saved address", max_length=120, editable=False, help_text="The start of the address only."
+    )
+    username = models.CharField("user name", max_length=200, blank=True)
+    password_encrypted = models.TextField(editable=False, blank=True)
+    tentative_blocks = models.BooleanField(
+        "tentative events count as busy",
+        default=True,
+        help_text="On: events marked “maybe” or “tentative” keep consults away too.",
+    )
+    write_consults = models.BooleanField(
+        "add consults here",
+        default=False,
+        help_text="CalDAV only: confirmed consults are added to this calendar, moved when "
+        "they move and removed when they are cancelled.",
+    )
+    refresh_minutes = models.PositiveSmallIntegerField(
+        "read every (minutes)", default=10, help_text="How often the site reads this calendar."
+    )
+
+    # What the worker found (never edited by hand).
+    next_refresh_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField("last updated", null=True, blank=True, editable=False)
+    last_error = models.CharField("last problem", max_length=300, blank=True, editable=False)
+    etag = models.CharField(max_length=200, blank=True, editable=False)
+    last_modified = models.CharField(max_length=100, blank=True, editable=False)
+    stale_notified = models.BooleanField(default=False, editable=False)
+    write_error = models.CharField(
+        "last problem adding consults", max_length=300, blank=True, editable=False
+    )
+    write_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "calendar I am busy in"
+        verbose_name_plural = "calendars I am busy in"
+        constraints = [
+            models.CheckConstraint(
+                name="calendar_write_needs_caldav",
+                condition=Q(write_consults=False) | Q(kind="caldav"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class BusyPeriod(models.Model):
+    """When the therapist is busy, from a calendar source: start and end, nothing else."""
+
+    source = models.ForeignKey(CalendarSource, on_delete=models.CASCADE, related_name="busy")
+    period = DateTimeRangeField()
+
+    class Meta:
+        indexes = [GistIndex(fields=["period"], name="busy_period_gist")]
+
+    def __str__(self):
+        return f"Busy {self.period.lower:%Y-%m-%d %H:%M}–{self.period.upper:%H:%M}"
+
+
+class WrittenConsult(models.Model):
+    """A confirmed consult as last written into a CalDAV source (what the worker diffs)."""
+
+    source = models.ForeignKey(CalendarSource, on_delete=models.CASCADE, related_name="written")
+    uid = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "uid"], name="written_consult_once"),
+        ]
+
+    def __str__(self):
+        return self.uid

@@ -197,6 +197,19 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="practice@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 THERAPIST_EMAIL = env("THERAPIST_EMAIL", default="therapist@localhost")
 
+# The therapist's own calendars (consults.calendars). Their addresses and passwords are
+# encrypted with CALENDAR_KEY: one or more Fernet keys, comma separated, the first
+# encrypting and all decrypting (so a key can be rotated). Unset, a key is derived from
+# SECRET_KEY, and changing SECRET_KEY then means entering the calendars again.
+CALENDAR_KEY = env("CALENDAR_KEY", default="")
+# A calendar not read successfully for this long stops open times on the days it covers.
+CALENDAR_STALE_AFTER = timedelta(minutes=env.int("CALENDAR_STALE_MINUTES", default=120))
+CALENDAR_TIMEOUT = env.float("CALENDAR_TIMEOUT", default=15)
+CALENDAR_MAX_BYTES = env.int("CALENDAR_MAX_BYTES", default=10 * 1024 * 1024)
+# Tests only: allow plain http and loopback or private addresses (local servers). Off,
+# an address that resolves to such a network is refused (server-side request forgery).
+CALENDAR_ALLOW_LOCAL = False
+
 # A consult form sent sooner than this after it was shown is taken for a bot's. Bots
 # post at once; a person takes many seconds; a browser test script about one second.
 CONSULT_MIN_SECONDS = env.float("CONSULT_MIN_SECONDS", default=0.5)

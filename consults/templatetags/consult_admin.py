@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.admin_site import backup_codes_left
 from core.models import PracticeProfile
 
-from .. import booking
+from .. import booking, calendars
 from ..admin import agenda_days
 from ..models import HOLDING, BookingRules, ConsultRequest, OutboundEmail, WeeklyHours
 
@@ -43,7 +43,7 @@ def _checklist(user, profile, rules):
     """(done, what, where to do it), in the order a new practice would do them."""
     Page = apps.get_model("blog", "Page")  # by name: consults does not import the blog
     has_placeholder_pages = Page.objects.filter(
-        body_markdown__icontains="This is placeholder text"
+        body_text__icontains="This is placeholder text"
     ).exists()
     last_finished = (
         OutboundEmail.objects.filter(status__in=[Email.SENT, Email.FAILED])
@@ -113,6 +113,7 @@ def practice_home(context):
         "new_count": ConsultRequest.objects.filter(status=Status.NEW).count(),
         "soon": [c for c in upcoming if c.status != Status.CONFIRMED and c.starts_at < now + SOON],
         "failing_emails": failing,
+        "calendars": list(calendars.sources_needing_attention()),
         "attention": booking.needs_a_look(upcoming, rules=rules, profile=profile),
         "today": next((consults for day, consults in days if day == today), []),
         "week": [(day, consults) for day, consults in days if day != today],

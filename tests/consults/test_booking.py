@@ -27,7 +27,7 @@ Status = ConsultRequest.Status
 Kind = OutboundEmail.Kind
 
 # available_slots reads: booking rules, practice profile, weekly hours, time off, holds.
-AVAILABLE_SLOTS_QUERIES = 5
+AVAILABLE_SLOTS_QUERIES = 6  # with the busy periods of the therapist's calendars
 
 
 @pytest.fixture(autouse=True)

@@ -69,6 +69,18 @@ def test_home_flags_failing_emails_and_consults_in_time_off(admin_client):
     assert "1 email</strong></a> could not be sent" in html
 
 
+def test_home_flags_a_calendar_that_cannot_be_read(admin_client):
+    from consults import calendars
+    from consults.models import CalendarSource
+
+    source = CalendarSource(name="Practice calendar", last_error="The server said no (403).")
+    calendars.set_secrets(source, url="https://calendar.example.org/private.ics")
+    source.save()
+    html = text(admin_client.get(HOME))
+    assert "Practice calendar" in html
+    assert "The server said no (403)." in html
+
+
 def test_giving_a_time_outside_hours_asks_before_booking(admin_client):
     open_every_day(start=time(9), end=time(17))
     consult = make_consult()

@@ -1,7 +1,11 @@
 """The email worker: `python manage.py deliver_email --loop` (Procfile `worker:`, `make run`).
 
 Each round first releases unconfirmed holds that have lapsed (consults.booking.expire_holds),
-so their kind emails go out in the same round. `--once` sends what is due and exits. `--loop` keeps polling; SIGTERM or Ctrl-C lets
+so their kind emails go out in the same round. It also reads the therapist's calendars
+when due and writes consults back to them (consults.calendars), so no web request ever
+waits on a calendar server.
+
+`--once` sends what is due and exits. `--loop` keeps polling; SIGTERM or Ctrl-C lets
 the email being sent finish, then exits; a database outage is logged and waited out.
 """
 
@@ -13,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from consults.booking import expire_holds
+from consults.calendars import refresh_due_sources
 from consults.outbox import deliver_due
 
 logger = logging.getLogger("consults.outbox")
@@ -41,6 +46,7 @@ class Command(BaseCommand):
             expire_holds()
             handled = deliver_due()
             self.stdout.write(f"{handled} email(s) handled.")
+            refresh_due_sources()
             return
         self.run_forever(interval)
 
@@ -61,6 +67,7 @@ class Command(BaseCommand):
             try:
                 expire_holds()
                 deliver_due(should_stop=stopping.is_set)
+                refresh_due_sources(should_stop=stopping.is_set)  # the therapist's calendars
             except DatabaseError as exc:
                 logger.warning(
                     "database unavailable (%s); trying again in %ss", type(exc).__name__, db_wait

@@ -166,6 +166,14 @@ def test_the_home_page_describes_the_practice(client):
     assert data["employee"]["@type"] == "Person"
 
 
-@pytest.mark.parametrize("typed", ["\x00", "a\x00b", "!!!", "&|:*", "x" * 5000, "'"])
+@pytest.mark.parametrize("typed", ["!!!", "&|:*", "x" * 5000, "'"])
 def test_odd_searches_get_a_calm_answer(client, typed):
     assert client.get("/blog/search/", {"q": typed}).status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["\x00", "a\x00b"])
+def test_a_nul_in_a_search_gets_the_sites_own_400_page(client, typed):
+    # A NUL never reaches a view (core.middleware.RejectMalformedQueryMiddleware).
+    response = client.get("/blog/search/", {"q": typed})
+    assert response.status_code == 400
+    assert "Book a free consult" in response.content.decode()  # the site's layout

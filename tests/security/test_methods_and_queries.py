@@ -27,7 +27,8 @@ def public_pages():
         "/consult/": "form",
         "/consult/received/": "safe",
         reverse("consults:manage", args=[token]): "form",
-        reverse("consults:cancel", args=[token]): "post",
+        # GET asks "Cancel your call?"; POST cancels (issue 12).
+        reverse("consults:cancel", args=[token]): "form",
         reverse("consults:calendar_feed", args=[token]): "safe",
     }
 

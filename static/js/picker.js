@@ -72,5 +72,15 @@
     select.add(new Option(own.split("/").pop().replace(/_/g, " ") + " time", own), 0);
   }
   select.value = own;
-  refresh("zone", null).catch(function () {});
+  // The times are fetched again in that zone once the page has settled (or at the
+  // visitor's first touch of the form, if sooner), so the first screen is never held up.
+  var done = false;
+  function inOwnZone() {
+    if (done) return;
+    done = true;
+    refresh("zone", null).catch(function () {});
+  }
+  form.addEventListener("pointerdown", inOwnZone, { once: true });
+  form.addEventListener("focusin", inOwnZone, { once: true });
+  setTimeout(inOwnZone, 6000);
 })();

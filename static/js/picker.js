@@ -15,7 +15,9 @@
   if (!picker || !window.fetch || !window.DOMParser) return;
   var form = picker.closest("form");
 
+  var done = false; // the times shown are in the zone the select shows
   function refresh(show, focusTarget) {
+    done = true; // every refresh posts the select's zone
     var data = new FormData(form);
     data.set("show", show);
     return fetch(form.getAttribute("action"), {
@@ -74,7 +76,6 @@
   select.value = own;
   // The times are fetched again in that zone once the page has settled (or at the
   // visitor's first touch of the form, if sooner), so the first screen is never held up.
-  var done = false;
   function inOwnZone() {
     if (done) return;
     done = true;

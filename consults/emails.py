@@ -182,28 +182,40 @@ def queue_confirmed(consult):
     schedule_reminder(consult)
 
 
+def _to_visitor_withdrawing(consult, kind, subject, template, *, cancel_invitation, **extra):
+    """An email that ends the visitor's consult: no reminder follows it, and it withdraws
+    the calendar invitation when there was one."""
+    outbox.cancel_queued(consult, [Kind.REMINDER])
+    return _to_visitor(
+        consult,
+        kind,
+        subject,
+        template,
+        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        **extra,
+    )
+
+
 def queue_declined(consult, message, *, cancel_invitation):
     """The therapist declined: send their message (and withdraw the invitation, if any)."""
-    outbox.cancel_queued(consult, [Kind.REMINDER])
-    _to_visitor(
+    _to_visitor_withdrawing(
         consult,
         Kind.DECLINED,
         "About your free-consult request",
         "declined",
-        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        cancel_invitation=cancel_invitation,
         message=message,
     )
 
 
 def queue_cancelled(consult, *, cancel_invitation, by_visitor):
     """The request was cancelled: confirm it to the visitor; tell the therapist if it was them."""
-    outbox.cancel_queued(consult, [Kind.REMINDER])
-    _to_visitor(
+    _to_visitor_withdrawing(
         consult,
         Kind.CANCELLED,
         "Your free consult is cancelled",
         "cancelled",
-        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        cancel_invitation=cancel_invitation,
         by_visitor=by_visitor,
     )
     if by_visitor:
@@ -308,13 +320,12 @@ def queue_offer_picked(consult):
 
 def queue_cancelled_by_therapist(consult, message, *, cancel_invitation):
     """The therapist cancelled (time off, say): the visitor gets their kind message."""
-    outbox.cancel_queued(consult, [Kind.REMINDER])
-    return _to_visitor(
+    return _to_visitor_withdrawing(
         consult,
         Kind.CANCELLED,
         "About your free consult",
         "cancelled_by_me",
-        ics_method="CANCEL" if cancel_invitation and consult.starts_at else "",
+        cancel_invitation=cancel_invitation,
         message=message,
     )
 

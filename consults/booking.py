@@ -734,7 +734,8 @@ def held_between(start, end):
 
 
 def needs_a_look(consults, *, rules=None, profile=None):
-    """(consult, reason) for each held consult that falls in time off or outside hours."""
+    """(consult, reason) for each held consult that falls in time off, outside hours, or
+    over a busy time in the therapist's own calendar (consults.calendars)."""
     profile = profile or PracticeProfile.load()
     tz = profile.tz
     hours = list(WeeklyHours.objects.values_list("weekday", "start", "end"))
@@ -749,10 +750,13 @@ def needs_a_look(consults, *, rules=None, profile=None):
             "start_date", "start_time", "end_date", "end_time", "pk"
         )
     ]
+    busy = calendars.clashes(consults)
     found = []
     for consult in consults:
         if any(s < consult.ends_at and consult.starts_at < e for (s, e), _ in time_off):
             found.append((consult, "falls in your time off"))
         elif not slots.within_hours(consult.starts_at, consult.ends_at, tz, hours):
             found.append((consult, "is outside your weekly hours"))
+        elif consult.pk in busy:
+            found.append((consult, "overlaps a busy time in your calendar"))
     return found

@@ -284,15 +284,19 @@ def test_a_2000_event_feed_is_read_and_stored(feeds):
     assert source.busy.count() == 2000
 
 
-def test_clashes_flags_a_consult_over_a_busy_period(feeds):
+def test_the_agenda_flags_a_consult_over_a_busy_period(feeds):
+    """The agenda and the home screen (booking.needs_a_look) say which consult clashes."""
     from .builders import make_consult
 
+    open_every_day(time(0), time(23, 45))
     start = NOW + timedelta(days=2)
     feeds.routes["/f.ics"] = (200, {}, ics((start, start + timedelta(hours=1))))
     calendars.refresh_source(source_for(feeds.base + "/f.ics"), now=NOW)
     clashing = make_consult(starts_at=start + timedelta(minutes=30))
     clear = make_consult(starts_at=start + timedelta(hours=2))
-    assert calendars.clashes([clashing, clear]) == {clashing.pk: True}
+    assert booking.needs_a_look([clashing, clear]) == [
+        (clashing, "overlaps a busy time in your calendar")
+    ]
 
 
 def test_the_worker_reads_due_calendars(feeds):

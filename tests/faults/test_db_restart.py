@@ -101,6 +101,9 @@ class Load:
         self.results = []  # (phase, what, status or exception name, response or None)
         self.booked = []  # submission keys of bookings answered "request received"
         self.threads = []
+        # Every visitor has the form open before the warm-up counts: on a busy machine
+        # a thread can take seconds to start.
+        self.ready = threading.Barrier(THREADS + 1)
 
     def span(self, started_in):
         """The phase a request ran in, or "a>b" for one in flight while the phase changed."""
@@ -114,6 +117,7 @@ class Load:
     def visitor(self, number):
         browser = Browser(self.base_url)
         assert browser.open_form().status == 200
+        self.ready.wait(60)
         steps = ["/", ARTICLE, "/consult/", "POST", "/healthz"]
         for i in range(MAX_REQUESTS_PER_THREAD):
             if self.stopping.is_set():
@@ -141,6 +145,7 @@ class Load:
             thread = threading.Thread(target=self.visitor, args=(number,), daemon=True)
             thread.start()
             self.threads.append(thread)
+        self.ready.wait(60)
 
     def stop(self):
         self.stopping.set()

@@ -476,7 +476,15 @@ class Page(WrittenBody):
         return self.slug in self.Slug.values
 
     def clean(self):
-        taken_by_site = {"admin", "blog", "consult", "media", "static", "sitemap.xml"}
+        taken_by_site = {
+            "admin",
+            "blog",
+            "consult",
+            "consumer-health-data",
+            "media",
+            "static",
+            "sitemap.xml",
+        }
         if self.slug in taken_by_site or (self.slug == "home" and not self.pk):
             raise ValidationError(
                 {"slug": f"“{self.slug}” is used by the site itself. Please pick another."}

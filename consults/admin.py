@@ -101,7 +101,7 @@ class BookingRulesAdmin(SingletonModelAdmin):
             "What visitors are told",
             {"fields": ["reply_time", "call_details", "decline_message"]},
         ),
-        ("Privacy", {"fields": ["retention_days"]}),
+        ("Privacy", {"fields": ["retention_days", "retention_confirmed"]}),
         ("Your calendar", {"fields": ["calendar_feed"]}),
     ]
     readonly_fields = ["calendar_feed"]

@@ -96,6 +96,13 @@ class BookingRules(models.Model):
         help_text="Completed, declined, cancelled and spam requests, and the text of sent emails, "
         "are deleted after this many days.",
     )
+    retention_confirmed = models.BooleanField(
+        "I have chosen this period",
+        default=False,
+        help_text="Tick once you have decided how long to keep closed requests. The privacy "
+        "page tells visitors this number. Consult requests are not clinical records, but "
+        "please check whether your licensing board or local law asks you to keep them.",
+    )
     calendar_token = models.CharField(
         max_length=64,
         default=new_calendar_token,

@@ -1,7 +1,9 @@
-"""Sitemap entry for the public booking page."""
+"""Sitemap entries for the public booking page and, when switched on, the consumer health
+data privacy policy."""
 
 from django.urls import reverse
 
+from core.models import PracticeProfile
 from core.sitemaps import SiteURLSitemap
 
 
@@ -16,4 +18,15 @@ class ConsultSitemap(SiteURLSitemap):
         return reverse(item)
 
 
-sitemaps = {"consult": ConsultSitemap}
+class HealthDataSitemap(SiteURLSitemap):
+    changefreq = "monthly"
+    priority = 0.3
+
+    def items(self):
+        return ["consumer_health_data"] if PracticeProfile.load().consumer_health_data_page else []
+
+    def location(self, item):
+        return reverse(item)
+
+
+sitemaps = {"consult": ConsultSitemap, "consumer-health-data": HealthDataSitemap}

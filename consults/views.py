@@ -1,4 +1,5 @@
-"""Public consult pages: book, request received, manage my request, the private calendar feed."""
+"""Public consult pages: book, request received, manage my request, the private calendar
+feed, and the consumer health data privacy policy."""
 
 import logging
 import secrets
@@ -8,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core import ratelimit
@@ -387,3 +388,19 @@ def pick_offered_time(request, token):
             "Your free consult is confirmed. An email with a calendar invitation is on its way.",
         )
     return redirect("consults:manage", token)
+
+
+@cache_control(max_age=0)
+@require_safe
+def consumer_health_data(request):
+    """The consumer health data privacy policy, when the profile switches it on.
+
+    A reader page like the others: the page cache keeps it, and saving the profile or
+    the booking rules (its retention period) forgets it.
+    """
+    profile = PracticeProfile.load()
+    if not profile.consumer_health_data_page:
+        raise Http404("No such page.")
+    return render(
+        request, "consults/health_data.html", {"practice": profile, "rules": BookingRules.load()}
+    )

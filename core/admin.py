@@ -29,6 +29,9 @@ class PracticeProfileForm(forms.ModelForm):
             "contact_phone",
             "location",
             "time_zone",
+            "web_host",
+            "email_provider",
+            "consumer_health_data_page",
         ]
 
 
@@ -55,6 +58,14 @@ class PracticeProfileAdmin(SingletonModelAdmin):
         ("Who you are", {"fields": ["practice_name", "therapist_name", "credentials"]}),
         ("How people reach you", {"fields": ["contact_email", "contact_phone", "location"]}),
         ("Time", {"fields": ["time_zone"]}),
+        (
+            "Privacy",
+            {
+                "fields": ["web_host", "email_provider", "consumer_health_data_page"],
+                "description": "What the privacy page says about who handles visitors' "
+                "information.",
+            },
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
-"""The practice profile: who the practice is, how to reach it, and its time zone.
+"""The practice profile: who the practice is, how to reach it, who processes visitors'
+information for it, and its time zone.
 
 Shared by the blog (header, footer, meta tags) and consults (the time zone every
 slot is computed in), so it lives in neither of them.
@@ -48,6 +49,30 @@ class PracticeProfile(models.Model):
         blank=True,
         default="Telehealth (please edit: where you see clients)",
         help_text="Where you see clients, or that you work by telehealth, and in which states or regions.",
+    )
+    web_host = models.CharField(
+        "who hosts this website",
+        max_length=120,
+        blank=True,
+        help_text="The company whose servers run this website and its database, for example "
+        "“DigitalOcean” or “Heroku”. The privacy page names it: it stores what visitors send "
+        "on your behalf.",
+    )
+    email_provider = models.CharField(
+        "who sends the website's email",
+        max_length=120,
+        blank=True,
+        help_text="The company that delivers the website's emails (the mail server in its "
+        "settings), for example “Postmark” or “Fastmail”. The privacy page names it.",
+    )
+    consumer_health_data_page = models.BooleanField(
+        "show a consumer health data privacy page",
+        default=False,
+        help_text="Some US states (Washington's My Health My Data Act, and similar laws in "
+        "Nevada and Connecticut) ask for a separate consumer health data privacy policy, "
+        "linked from the home page, when you may hear from people there. On: the page is at "
+        "/consumer-health-data/, written from your settings, and linked from the home page "
+        "and every page's footer. Please check the rules where you and your clients are.",
     )
     time_zone = models.CharField(
         max_length=64,

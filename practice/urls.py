@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 from blog.sitemaps import sitemaps as blog_sitemaps
+from consults import views as consult_views
 from consults.sitemaps import sitemaps as consult_sitemaps
 from core import views as core_views
 from core.admin_site import password_reset_urls
@@ -36,6 +37,12 @@ urlpatterns = [
     # needs no second service; the host's disk (or a volume) keeps them.
     re_path(r"^media/(?P<path>.+)$", media_file),
     path("consult/", include("consults.urls")),
+    # Before the blog's pages, whose pattern catches every single segment.
+    path(
+        "consumer-health-data/",
+        consult_views.consumer_health_data,
+        name="consumer_health_data",
+    ),
     path("", include("blog.urls")),
 ]
 

@@ -60,6 +60,17 @@ def _no_kept_pages():
     caches["pages"].clear()
 
 
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run what waits for a commit (the page cache is emptied then) as if it committed."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            change()
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def _consult_rate_limit_off(settings):
     """Most tests book many times from one address: the limit is off unless a test

@@ -28,6 +28,8 @@ SOON = timedelta(hours=48)
 # An email tried this many times without going out is flagged before it is given up.
 STRUGGLING_AFTER = 3
 PLACEHOLDER_MARKS = ("please edit", "your name", "your practice name")
+# The first words of every page's starting text (blog/migrations/0002_create_pages.py).
+PAGE_PLACEHOLDER = "This is placeholder text"
 
 
 @register.simple_tag
@@ -42,9 +44,8 @@ def _placeholder(*values):
 def _checklist(user, profile, rules):
     """(done, what, where to do it), in the order a new practice would do them."""
     Page = apps.get_model("blog", "Page")  # by name: consults does not import the blog
-    has_placeholder_pages = Page.objects.filter(
-        body_text__icontains="This is placeholder text"
-    ).exists()
+    has_placeholder_pages = Page.objects.filter(body_text__icontains=PAGE_PLACEHOLDER).exists()
+    privacy = Page.objects.filter(slug="privacy").only("pk", "body_text").first()
     last_finished = (
         OutboundEmail.objects.filter(status__in=[Email.SENT, Email.FAILED])
         .order_by("-created_at")
@@ -81,6 +82,23 @@ def _checklist(user, profile, rules):
             authenticator and codes >= 3,
             f"An authenticator app and backup codes in place ({codes} backup codes left)",
             reverse("admin:account"),
+        ),
+        (
+            privacy is not None and PAGE_PLACEHOLDER not in privacy.body_text,
+            "Review your privacy page: read the part the website writes from your settings, "
+            "add your own words and remove the placeholder note",
+            reverse("admin:blog_page_change", args=[privacy.pk]) if privacy else profile_url,
+        ),
+        (
+            rules.retention_confirmed,
+            f"Choose how long to keep closed requests (now {rules.retention_days} days), "
+            "and tick “I have chosen this period”",
+            reverse("admin:consults_bookingrules_changelist"),
+        ),
+        (
+            bool(profile.web_host.strip() and profile.email_provider.strip()),
+            "Name your web host and email provider, for the privacy page",
+            profile_url,
         ),
     ]
 

@@ -6,6 +6,7 @@ from datetime import time, timedelta
 from django.utils import timezone
 
 from consults.models import BookingRules, ConsultRequest, WeeklyHours
+from core.models import PracticeProfile
 
 
 def open_every_day(start=time(9), end=time(17)):
@@ -14,12 +15,19 @@ def open_every_day(start=time(9), end=time(17)):
         WeeklyHours.objects.create(weekday=day, start=start, end=end)
 
 
-def set_rules(**values):
-    rules = BookingRules.load()
+def _saved(row, values):
     for name, value in values.items():
-        setattr(rules, name, value)
-    rules.save()
-    return rules
+        setattr(row, name, value)
+    row.save()
+    return row
+
+
+def set_rules(**values):
+    return _saved(BookingRules.load(), values)
+
+
+def set_profile(**values):
+    return _saved(PracticeProfile.load(), values)
 
 
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')

@@ -33,17 +33,6 @@ ARTICLE = "/blog/when-closeness-feels-unsafe/"
 READER_PAGES = ["/", "/blog/", ARTICLE, "/about/", "/blog/feed/"]
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what waits for a commit (the page cache is emptied then) as if it committed."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            change()
-
-    return run
-
-
 def test_a_saved_article_is_shown_at_once(client, committed):
     article = make_article(slug="changing", title="First title")
     assert "First title" in client.get("/blog/changing/").content.decode()

@@ -32,6 +32,7 @@ READER_PAGES = [
     "/",
     "/blog/",
     ARTICLE,
+    "/privacy/",  # its part written from the settings reads the booking rules
     "/blog/feed/",
     "/blog/topics/topic-1/",
     "/blog/search/?q=closeness",

@@ -341,7 +341,7 @@ class PageAdmin(VersionsMixin, VersionAdmin):
     """The four built-in pages can be edited, never removed; added pages can be both."""
 
     form = PageForm
-    list_display = ["__str__", "title", "updated_at", "view_link"]
+    list_display = ["__str__", "title", "in_menu", "updated_at", "view_link"]
 
     @admin.display(description="Address")
     def view_link(self, obj):
@@ -350,9 +350,10 @@ class PageAdmin(VersionsMixin, VersionAdmin):
     readonly_fields = ["updated_at"]
 
     def get_fields(self, request, obj=None):
-        fields = ["title", "slug", "body", "seo_description"]
+        fields = ["title", "slug", "body", "seo_description", "in_menu"]
         if obj and obj.is_built_in:
             fields.remove("slug")
+            fields.remove("in_menu")  # the menu names the built-in pages itself
         return [*fields, "updated_at"]
 
     def get_prepopulated_fields(self, request, obj=None):

@@ -457,6 +457,14 @@ class Page(WrittenBody):
             "(about 150 characters)."
         ),
     )
+    in_menu = models.BooleanField(
+        "show in the menu",
+        default=False,
+        help_text=(
+            "Adds a link to this page in the menu at the top of every page, after About. "
+            "Keep the menu short: one or two added pages fit on a phone."
+        ),
+    )
     updated_at = models.DateTimeField("last changed", auto_now=True)
 
     class Meta:

@@ -162,6 +162,34 @@ def test_the_therapist_adds_a_page_and_can_delete_it(admin_client, client):
     assert admin_client.get(f"{ADMIN}/page/{fees.pk}/delete/").status_code == 200
 
 
+def test_an_added_page_can_be_put_in_the_menu_at_the_top(admin_client, client, committed):
+    def menu(path):
+        page = client.get(path).content.decode()
+        return page.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+
+    def save(in_menu):
+        data = {"title": "Fees", "slug": "fees", "body": "<p>Sessions are $120.</p>"}
+        fees = Page.objects.filter(slug="fees").first()
+        url = f"{ADMIN}/page/{fees.pk}/change/" if fees else f"{ADMIN}/page/add/"
+        response = admin_client.post(url, {**data, "in_menu": "on"} if in_menu else data)
+        assert response.status_code == 302
+
+    committed(lambda: save(in_menu=True))
+    assert '<a href="/fees/">Fees</a>' in menu("/")
+    assert '<a href="/fees/" aria-current="page">Fees</a>' in menu("/fees/")
+    assert menu("/").index("About") < menu("/").index("Fees")
+
+    committed(lambda: save(in_menu=False))
+    assert "Fees" not in menu("/")
+    assert "Fees" not in menu("/blog/")
+
+
+def test_the_built_in_pages_do_not_offer_the_menu_choice(admin_client):
+    about = Page.objects.get(slug="about")
+    response = admin_client.get(f"{ADMIN}/page/{about.pk}/change/")
+    assert "Show in the menu" not in response.content.decode()
+
+
 @pytest.mark.parametrize("slug", ["blog", "consult", "admin"])
 def test_a_page_cannot_take_an_address_the_site_uses(admin_client, slug):
     response = admin_client.post(f"{ADMIN}/page/add/", {"title": "X", "slug": slug, "body": ""})

@@ -1,4 +1,5 @@
-"""Query budgets: readers' pages rendered in 3 queries or fewer, and answered from the
+"""Query budgets: readers' pages rendered in 4 queries or fewer (the last for the pages the
+therapist put in the menu), and answered from the
 page cache in one (the shared version, core.pages); the booking page and the admin's
 lists in a number that does not grow with the data."""
 
@@ -61,10 +62,10 @@ VERSION_READ = 1
 
 
 @pytest.mark.parametrize("path", READER_PAGES)
-def test_reader_pages_render_in_three_queries_or_fewer(
+def test_reader_pages_render_in_four_queries_or_fewer(
     client, many_articles, django_assert_max_num_queries, path
 ):
-    with django_assert_max_num_queries(VERSION_READ + 3):
+    with django_assert_max_num_queries(VERSION_READ + 4):
         client.get(path)
 
 

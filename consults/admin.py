@@ -2,8 +2,9 @@
 
 Booking rules (one row, with the private calendar address), weekly hours, time off
 that knows about the consults in it, consult requests (one-click confirm and decline,
-give a time, offer a few, a timeline, an agenda, CSV export) and the outgoing email
-log. Help text is written for the therapist; every change goes through consults.booking.
+give a time, offer a few, a timeline, an agenda, CSV export, and finding, exporting or
+erasing by email address in consults.admin_data) and the outgoing email log. Help
+text is written for the therapist; every change goes through consults.booking.
 """
 
 import csv
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_POST
 from core.admin import SingletonModelAdmin
 from core.models import PracticeProfile
 
-from . import booking, outbox
+from . import admin_data, booking, outbox
 from .admin_forms import (
     DeclineForm,
     GiveTimeForm,
@@ -431,6 +432,11 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         return [
             path("agenda/", wrap(self.agenda_view), name="consults_consultrequest_agenda"),
             path(
+                "by-email/",
+                wrap(self.by_email_view),
+                name="consults_consultrequest_by_email",
+            ),
+            path(
                 "<path:object_id>/confirm/",
                 wrap(require_POST(self.confirm_view)),
                 name="consults_consultrequest_confirm",
@@ -602,6 +608,9 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/consults/consultrequest/agenda.html", context)
 
+    def by_email_view(self, request):
+        return admin_data.by_email_view(self, request)
+
     # Actions on the list.
 
     @admin.action(
@@ -742,6 +751,7 @@ TO_THERAPIST = {
     OutboundEmail.Kind.NOTIFY_THERAPIST,
     OutboundEmail.Kind.CHANGE_NOTICE,
     OutboundEmail.Kind.PASSWORD_RESET,
+    OutboundEmail.Kind.WITHDRAWN,
 }
 
 

@@ -28,6 +28,7 @@ class AddressForm(forms.Form):
         max_length=254,
         help_text="The address they used on the consult form. Capital letters do not matter.",
         error_messages={"invalid": "Please type a whole email address, like name@example.com."},
+        widget=forms.EmailInput(attrs={"class": "vTextField", "autocomplete": "off"}),
     )
 
 
@@ -100,7 +101,6 @@ class ErasureRecordAdmin(admin.ModelAdmin):
     """Read-only: the record is the proof that an erasure happened, so nobody edits it."""
 
     list_display = ["at", "by", "admin_user", "requests", "emails"]
-    list_filter = ["by"]
     date_hierarchy = "at"
     fields = list_display
     readonly_fields = list_display

@@ -42,6 +42,7 @@ from .models import (
     BookingRules,
     ConsultEvent,
     ConsultRequest,
+    ErasureRecord,
     OutboundEmail,
     TimeOff,
     WeeklyHours,
@@ -309,6 +310,14 @@ class ConsultRequestAdmin(admin.ModelAdmin):
 
     def log_deletions(self, request, queryset):
         return None
+
+    # Deleting here is an erasure like any other (consults.booking.erase): the emails
+    # about the request go with it, and a record without personal details is kept.
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, ConsultRequest.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        booking.erase(queryset, by=ErasureRecord.By.THERAPIST, user=request.user)
 
     def changelist_view(self, request, extra_context=None):
         # Django's title is "Select consult request to change".

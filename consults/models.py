@@ -544,7 +544,7 @@ class ErasureRecord(models.Model):
 
     class By(models.TextChoices):
         VISITOR = "visitor", "The visitor, from their own link"
-        THERAPIST = "therapist", "In the admin, by email address"
+        THERAPIST = "therapist", "In the admin"
 
     at = models.DateTimeField("when", default=timezone.now, db_index=True)
     by = models.CharField("erased by", max_length=10, choices=By.choices)

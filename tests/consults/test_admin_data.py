@@ -192,3 +192,14 @@ def test_an_address_with_nothing_held(admin_client, held):
     response = post(admin_client, "erase_now", email="nobody@example.org")
     assert "Nothing was held about that address" in admin_client.get(response["Location"]).text
     assert not ErasureRecord.objects.exists()
+
+
+def test_the_admins_own_delete_is_an_erasure_too(admin_client, admin_user, held):
+    second = held[1]
+    delete = reverse("admin:consults_consultrequest_delete", args=[second.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not ConsultRequest.objects.filter(pk=second.pk).exists()
+    # Django alone would keep its email, unlinked, with the address and the text.
+    assert not OutboundEmail.objects.filter(subject="Got it").exists()
+    record = ErasureRecord.objects.get()
+    assert (record.by, record.admin_user, record.requests) == ("therapist", admin_user, 1)

@@ -95,13 +95,17 @@ def test_download_then_delete_from_the_manage_link(visitor, live_server, axe_vio
     second_tab.goto(page.url)
 
     markers = [*TYPED.values(), NOTE]
-    assert markers_in_database(markers), "the search must first see the values it looks for"
+    before = markers_in_database(markers)
+    assert before, "the search must first see the values it looks for"
     page.get_by_role("button", name="Yes, delete everything").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your request is deleted")
     look(page, "rights-deleted", axe_violations)
 
     found = markers_in_database(markers)
-    print(f"\n[visitor deletion] marker matches in the database after deleting: {found}")
+    print(
+        f"\n[visitor deletion] (table, marker) matches in every table, sessions decoded: "
+        f"before {len(before)} in {sorted({t for t, _ in before})}; after {found}"
+    )
     assert found == []
     assert ErasureRecord.objects.get().by == ErasureRecord.By.VISITOR
     assert offered_on_booking_page(page, live_server.url, slot)

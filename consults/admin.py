@@ -2,8 +2,9 @@
 
 Booking rules (one row, with the private calendar address), weekly hours, time off
 that knows about the consults in it, consult requests (one-click confirm and decline,
-give a time, offer a few, a timeline, an agenda, CSV export) and the outgoing email
-log. Help text is written for the therapist; every change goes through consults.booking.
+give a time, offer a few, a timeline, an agenda, CSV export, and finding, exporting or
+erasing by email address in consults.admin_data) and the outgoing email log. Help
+text is written for the therapist; every change goes through consults.booking.
 """
 
 import csv
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_POST
 from core.admin import SingletonModelAdmin
 from core.models import PracticeProfile
 
-from . import booking, outbox
+from . import admin_data, booking, outbox
 from .admin_forms import (
     DeclineForm,
     GiveTimeForm,
@@ -41,6 +42,7 @@ from .models import (
     BookingRules,
     ConsultEvent,
     ConsultRequest,
+    ErasureRecord,
     OutboundEmail,
     TimeOff,
     WeeklyHours,
@@ -309,6 +311,14 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     def log_deletions(self, request, queryset):
         return None
 
+    # Deleting here is an erasure like any other (consults.booking.erase): the emails
+    # about the request go with it, and a record without personal details is kept.
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, ConsultRequest.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        booking.erase(queryset, by=ErasureRecord.By.THERAPIST, user=request.user)
+
     def changelist_view(self, request, extra_context=None):
         # Django's title is "Select consult request to change".
         return super().changelist_view(
@@ -430,6 +440,11 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("agenda/", wrap(self.agenda_view), name="consults_consultrequest_agenda"),
+            path(
+                "by-email/",
+                wrap(self.by_email_view),
+                name="consults_consultrequest_by_email",
+            ),
             path(
                 "<path:object_id>/confirm/",
                 wrap(require_POST(self.confirm_view)),
@@ -602,6 +617,9 @@ class ConsultRequestAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/consults/consultrequest/agenda.html", context)
 
+    def by_email_view(self, request):
+        return admin_data.by_email_view(self, request)
+
     # Actions on the list.
 
     @admin.action(
@@ -742,6 +760,7 @@ TO_THERAPIST = {
     OutboundEmail.Kind.NOTIFY_THERAPIST,
     OutboundEmail.Kind.CHANGE_NOTICE,
     OutboundEmail.Kind.PASSWORD_RESET,
+    OutboundEmail.Kind.WITHDRAWN,
 }
 
 

@@ -33,6 +33,7 @@ from .models import (
     ConsultEvent,
     ConsultOffer,
     ConsultRequest,
+    ErasureRecord,
     OutboundEmail,
     TimeOff,
     WeeklyHours,
@@ -507,8 +508,43 @@ def purge_closed(retention_days, now=None):
             .exclude(**CLEARED_EMAIL)
             .update(**CLEARED_EMAIL)
         )
-        deleted = expired.delete()[1].get(ConsultRequest._meta.label, 0)
+        deleted = _count(expired.delete(), ConsultRequest)
     return deleted, cleared
+
+
+def _count(deletion, model):
+    """How many rows of `model` a queryset's delete() removed (cascades included)."""
+    return deletion[1].get(model._meta.label, 0)
+
+
+def erase(requests, *, by, other_emails=None, user=None, now=None):
+    """Erase these requests and everything about them at once: the requests with their
+    timeline and offered times, their emails (whether sent or still waiting: none is sent
+    afterwards), and any `other_emails` given (to the same address, no longer tied to a
+    request). Any time they held is open again for others. Returns the ErasureRecord
+    kept, or None if there was nothing left to erase (already deleted).
+
+    Retention's stricter sibling (purge_closed): retention keeps a cleared record that an
+    email was sent, an erasure keeps nothing of it. `by` is ErasureRecord.By; when the
+    visitor erases their own request, the therapist is told that one was withdrawn and
+    deleted, and no more.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(requests.select_for_update().values_list("pk", flat=True))
+        theirs = Q(consult__in=ids)
+        if other_emails is not None:
+            theirs |= Q(pk__in=other_emails.values("pk"))
+        email_count = _count(OutboundEmail.objects.filter(theirs).delete(), OutboundEmail)
+        request_count = _count(ConsultRequest.objects.filter(pk__in=ids).delete(), ConsultRequest)
+        if not request_count and not email_count:
+            return None
+        record = ErasureRecord.objects.create(
+            at=now, by=by, admin_user=user, requests=request_count, emails=email_count
+        )
+        if by == ErasureRecord.By.VISITOR and request_count:
+            emails.queue_withdrawn()
+    return record
 
 
 def _withdraw_invitation(consult, was_confirmed):

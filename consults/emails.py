@@ -27,7 +27,7 @@ REMINDER_BEFORE = timedelta(hours=24)
 
 THERAPIST_NEW_SUBJECT = "New free-consult request"
 THERAPIST_CHANGE_SUBJECT = "A free-consult request was changed"
-THERAPIST_KINDS = {Kind.NOTIFY_THERAPIST, Kind.CHANGE_NOTICE}
+THERAPIST_KINDS = {Kind.NOTIFY_THERAPIST, Kind.CHANGE_NOTICE, Kind.WITHDRAWN}
 
 
 def format_when(dt, tz, *, short=False):
@@ -134,6 +134,10 @@ def _to_therapist(consult, kind, subject, template, **extra):
         "admin_url": settings.SITE_URL + consult.get_admin_url(),
         **extra,
     }
+    return _queue_to_therapist(kind, subject, template, context, consult=consult)
+
+
+def _queue_to_therapist(kind, subject, template, context, consult=None):
     body_text, body_html = _render(template, context)
     return outbox.enqueue(
         kind=kind,
@@ -142,6 +146,17 @@ def _to_therapist(consult, kind, subject, template, **extra):
         body_text=body_text,
         body_html=body_html,
         consult=consult,
+    )
+
+
+def queue_withdrawn():
+    """A visitor deleted their own request: the therapist hears that one was withdrawn,
+    and nothing else (not who, not when it was for): nothing of it is kept to say."""
+    return _queue_to_therapist(
+        Kind.WITHDRAWN,
+        "A free-consult request was withdrawn",
+        "withdrawn",
+        {"admin_url": settings.SITE_URL + reverse("admin:index")},
     )
 
 

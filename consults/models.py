@@ -294,7 +294,7 @@ class ConsultRequest(models.Model):
     )
     created_at = models.DateTimeField("received", default=timezone.now, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField("status last changed", default=timezone.now)
 
     # What the visitor typed.
     name = models.CharField("name", max_length=100)
@@ -305,11 +305,11 @@ class ConsultRequest(models.Model):
     )
     availability = models.TextField("usually free", max_length=500, blank=True)
     message = models.TextField("note", max_length=1000, blank=True)
-    consented_at = models.DateTimeField()
+    consented_at = models.DateTimeField("agreed to the privacy notice")
 
     # The time asked for, if the visitor picked one.
-    starts_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
+    starts_at = models.DateTimeField("consult starts", null=True, blank=True, db_index=True)
+    ends_at = models.DateTimeField("consult ends", null=True, blank=True)
     blocked_until = models.DateTimeField(
         null=True,
         blank=True,
@@ -341,7 +341,7 @@ class ConsultRequest(models.Model):
         "times moved by the visitor", default=0, editable=False
     )
     visitor_zone = models.CharField(
-        "visitor's time zone",
+        "time zone",
         max_length=64,
         blank=True,
         help_text="Their emails and pages give times in this zone, with yours beside.",
@@ -441,6 +441,7 @@ class OutboundEmail(models.Model):
         EARLIER_REQUEST = "earlier_request", "Earlier request stands (to visitor)"
         HOLD_EXPIRED = "hold_expired", "Held time released (to visitor)"
         CALENDAR_NOTICE = "calendar_notice", "Calendar not read, or read again (to you)"
+        WITHDRAWN = "withdrawn", "Visitor deleted their request (to you)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     consult = models.ForeignKey(
@@ -538,6 +539,41 @@ class ConsultEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.get_by_display()}"
+
+
+class ErasureRecord(models.Model):
+    """That a request was erased: when, by whom, how much. Nothing about the person.
+
+    Kept so the therapist can show that an erasure happened (a visitor deleting their
+    request from their link, or the therapist erasing an address) without keeping what
+    was erased: no name, no address, not even a hash of one.
+    """
+
+    class By(models.TextChoices):
+        VISITOR = "visitor", "The visitor, from their own link"
+        THERAPIST = "therapist", "In the admin"
+
+    at = models.DateTimeField("when", default=timezone.now, db_index=True)
+    by = models.CharField("erased by", max_length=10, choices=By.choices)
+    admin_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="admin account",
+        help_text="Who erased it in the admin; empty when the visitor did.",
+    )
+    requests = models.PositiveIntegerField("requests erased", default=0)
+    emails = models.PositiveIntegerField("emails erased", default=0)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "erasure record"
+        verbose_name_plural = "erasure records"
+
+    def __str__(self):
+        return f"Erasure on {timezone.localtime(self.at):%d %b %Y}"
 
 
 class ConsultOffer(models.Model):

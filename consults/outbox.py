@@ -196,7 +196,15 @@ def _record_failure(email, exc, now):
             email.attempts,
             type(exc).__name__,
         )
-    email.save(update_fields=["last_error", "status", "send_after"])
+    _save_outcome(email, ["last_error", "status", "send_after"])
+
+
+def _save_outcome(email, fields):
+    """Record how sending went. An email erased while it was with the mail server (the
+    visitor deleted their request meanwhile) stays erased: nothing is written back."""
+    values = {field: getattr(email, field) for field in fields}
+    if not OutboundEmail.objects.filter(pk=email.pk).update(**values):
+        logger.info("email %s (%s) was erased while being sent", email.pk, email.kind)
 
 
 def _close_quietly(connection):
@@ -246,7 +254,7 @@ def _deliver_one(now, connection):
         return email
     email.status = OutboundEmail.Status.SENT
     email.sent_at = timezone.now()
-    email.save(update_fields=["status", "sent_at"])
+    _save_outcome(email, ["status", "sent_at"])
     logger.info("email %s (%s) sent on attempt %s", email.pk, email.kind, email.attempts)
     return email
 

@@ -1,6 +1,8 @@
-"""Public consult pages: book, request received, manage my request, the private calendar
-feed, and the consumer health data privacy policy."""
+"""Public consult pages: book, request received, manage my request (and see, download or
+delete its information), the private calendar feed, and the consumer health data privacy
+policy."""
 
+import functools
 import logging
 import secrets
 
@@ -16,9 +18,9 @@ from core import ratelimit
 from core.clientip import network_key
 from core.models import PracticeProfile
 
-from . import booking, emails, invitations, slots, tokens
+from . import booking, emails, invitations, personal_data, slots, tokens
 from .forms import AvailabilityForm, ConsultForm, RescheduleForm, ZoneForm, valid_zone
-from .models import HOLDING, BookingRules, ConsultRequest
+from .models import HOLDING, BookingRules, ConsultRequest, ErasureRecord, OutboundEmail
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +217,26 @@ def received(request):
     return render(request, "consults/received.html", context)
 
 
-def _consult_or_404(token):
-    consult = tokens.consult_for_token(token)
-    if consult is None:
-        raise Http404("This link is not valid, or it has expired.")
-    return consult
+def _no_request(request, token):
+    """The answer for a link that opens no request: a kind page (410) if it named one that
+    has been deleted, else "not found"."""
+    if tokens.names_deleted_request(token):
+        return render(request, "consults/deleted.html", {"already": True}, status=410)
+    raise Http404("This link is not valid, or it has expired.")
+
+
+def _opened_by_link(view):
+    """The view gets the request its link opens, after the token is checked; a link that
+    opens none gets the kind "deleted" page or "not found" (_no_request)."""
+
+    @functools.wraps(view)
+    def with_consult(request, token):
+        consult = tokens.consult_for_token(token)
+        if consult is None:
+            return _no_request(request, token)
+        return view(request, token, consult)
+
+    return with_consult
 
 
 def _limited(request):
@@ -232,8 +249,8 @@ def _limited(request):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def manage(request, token):
-    consult = _consult_or_404(token)
+@_opened_by_link
+def manage(request, token, consult):
     rules = BookingRules.load()
     profile = PracticeProfile.load()
     changeable = booking.can_change(consult, rules)
@@ -325,10 +342,10 @@ def _change(request, token, action, *args, done):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def cancel(request, token):
+@_opened_by_link
+def cancel(request, token, consult):
     """Asks once more (GET), then cancels (POST) and goes back to the request's page,
     which says it is cancelled and offers to book again."""
-    consult = _consult_or_404(token)
     if request.method == "POST":
         limited = _limited(request)
         if limited:
@@ -373,9 +390,9 @@ def calendar_feed(request, token):
 
 @never_cache
 @require_POST
-def pick_offered_time(request, token):
+@_opened_by_link
+def pick_offered_time(request, token, consult):
     """The visitor picks one of the times the therapist offered (consults/_offered_times.html)."""
-    consult = _consult_or_404(token)
     try:
         booking.pick_offer(consult, int(request.POST.get("offer", "")))
     except ValueError:
@@ -388,6 +405,63 @@ def pick_offered_time(request, token):
             "Your free consult is confirmed. An email with a calendar invitation is on its way.",
         )
     return redirect("consults:manage", token)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@_opened_by_link
+def your_information(request, token, consult):
+    """Everything the site holds about the request: a page to read (GET), and the same as
+    a JSON file to keep (POST, from this page or the request's page)."""
+    data = personal_data.export([consult])
+    if request.method == "POST":
+        response = HttpResponse(
+            personal_data.as_json(data), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="my-consult-request.json"'
+        return response
+    context = {"data": data, "held": data["requests"][0], "token": token}
+    return render(request, "consults/your_information.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@_opened_by_link
+def delete(request, token, consult):
+    """Says plainly what will go (GET), then deletes the request and everything about it
+    at once (POST) and says so. A second try, or the link afterwards, gets the kind
+    "already deleted" page."""
+    if request.method == "POST":
+        limited = _limited(request)
+        if limited:
+            return limited
+        erased = booking.erase(
+            ConsultRequest.objects.filter(pk=consult.pk), by=ErasureRecord.By.VISITOR
+        )
+        if erased is None:  # a second click, deleted meanwhile
+            return _no_request(request, token)
+        request.session.pop(SESSION_KEY, None)
+        return redirect("consults:deleted")
+    profile = PracticeProfile.load()
+    tz = _zone(request, "", emails.visitor_zone(consult, profile.tz))
+    visitor_emails = consult.emails.exclude(kind__in=emails.THERAPIST_KINDS)
+    context = {
+        "consult": consult,
+        "token": token,
+        "changeable": booking.can_change(consult, BookingRules.load()),
+        "received": slots.describe(consult.created_at, tz, profile.tz),
+        "when": slots.describe(consult.starts_at, tz, profile.tz) if consult.holds_time else "",
+        "emails_written": visitor_emails.count(),
+        "emails_waiting": visitor_emails.filter(status__in=OutboundEmail.DUE).count(),
+    }
+    return render(request, "consults/delete.html", context)
+
+
+@never_cache
+@require_safe
+def deleted(request):
+    """Where a visitor lands after deleting their request."""
+    return render(request, "consults/deleted.html", {"already": False})
 
 
 @cache_control(max_age=0)

@@ -16,7 +16,14 @@ from core.models import PracticeProfile
 
 from .. import booking, calendars
 from ..admin import agenda_days
-from ..models import HOLDING, BookingRules, ConsultRequest, OutboundEmail, WeeklyHours
+from ..models import (
+    HOLDING,
+    BookingRules,
+    ConsultRequest,
+    ErasureRecord,
+    OutboundEmail,
+    WeeklyHours,
+)
 
 register = template.Library()
 
@@ -25,6 +32,8 @@ Email = OutboundEmail.Status
 
 # A time still waiting for the therapist this close to the call is flagged.
 SOON = timedelta(hours=48)
+# A visitor's deletion of their own request is mentioned for this long.
+WITHDRAWN_FOR = timedelta(days=7)
 # An email tried this many times without going out is flagged before it is given up.
 STRUGGLING_AFTER = 3
 PLACEHOLDER_MARKS = ("please edit", "your name", "your practice name")
@@ -131,6 +140,11 @@ def practice_home(context):
         "new_count": ConsultRequest.objects.filter(status=Status.NEW).count(),
         "soon": [c for c in upcoming if c.status != Status.CONFIRMED and c.starts_at < now + SOON],
         "failing_emails": failing,
+        "withdrawn": list(
+            ErasureRecord.objects.filter(
+                by=ErasureRecord.By.VISITOR, at__gt=now - WITHDRAWN_FOR
+            ).values_list("at", flat=True)
+        ),
         "calendars": list(calendars.sources_needing_attention()),
         "attention": booking.needs_a_look(upcoming, rules=rules, profile=profile),
         "today": next((consults for day, consults in days if day == today), []),

@@ -3,6 +3,8 @@
 import re
 from datetime import time, timedelta
 
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.utils import timezone
 
 from consults.models import BookingRules, ConsultRequest, WeeklyHours
@@ -97,3 +99,29 @@ def in_days(days, hour=15):
     """A whole-hour moment `days` from now (UTC), for consult times."""
     moment = timezone.now() + timedelta(days=days)
     return moment.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def rows_as_text():
+    """(table, text) for every row of every table in the database (all of them, as
+    PostgreSQL lists them, not only this project's models), sessions decoded."""
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor, include_views=False):
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT t::text FROM {quoted} t")
+            for (text,) in cursor.fetchall():
+                yield table, text
+        cursor.execute("SELECT session_data FROM django_session")
+        for (data,) in cursor.fetchall():
+            yield "django_session (decoded)", str(SessionStore().decode(data))
+
+
+def markers_in_database(markers):
+    """Sorted (table, marker) for each of `markers` found anywhere in the database."""
+    return sorted(
+        {
+            (table, marker)
+            for table, text in rows_as_text()
+            for marker in markers
+            if marker.lower() in text.lower()
+        }
+    )

@@ -340,6 +340,7 @@ def test_visitor_subjects_never_carry_what_they_typed():
     emails.queue_earlier_request(consult, asked_for=in_days(6), visitor_zone="Europe/London")
     consult.expired_starts_at = consult.starts_at
     emails.queue_hold_expired(consult)
+    emails.queue_withdrawn()
     subjects = " ".join(OutboundEmail.objects.values_list("subject", flat=True)).lower()
     # Every kind about a consult (the password reset link is the admin's own, a calendar
     # notice is about the therapist's calendar).

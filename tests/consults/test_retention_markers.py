@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin as django_admin
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from consults import booking, outbox
 from consults.models import ConsultRequest
-from tests.consults.builders import TYPED, form_data, set_rules
+from tests.consults.builders import TYPED, form_data, markers_in_database, set_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -53,28 +52,8 @@ class RefusingVisitorBackend:
         return len(messages)
 
 
-def rows_as_text():
-    """(table, text) for every row of every table in the database, sessions decoded."""
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor, include_views=False):
-            quoted = connection.ops.quote_name(table)
-            cursor.execute(f"SELECT t::text FROM {quoted} t")
-            for (text,) in cursor.fetchall():
-                yield table, text
-        cursor.execute("SELECT session_data FROM django_session")
-        for (data,) in cursor.fetchall():
-            yield "django_session (decoded)", str(SessionStore().decode(data))
-
-
 def markers_found():
-    return sorted(
-        {
-            (table, marker)
-            for table, text in rows_as_text()
-            for marker in MARKERS
-            if marker.lower() in text.lower()
-        }
-    )
+    return markers_in_database(MARKERS)
 
 
 def test_nothing_of_a_purged_request_remains_in_any_table(

@@ -114,7 +114,13 @@ def test_public_pages_and_the_booking_flow(page, site):
     watch.check("/consult/received/")
 
     consult = ConsultRequest.objects.get()
-    watch.visit(tokens.manage_path(consult))
+    manage = tokens.manage_path(consult)
+    for path in [manage, f"{manage}your-information/", f"{manage}delete/"]:
+        watch.visit(path)
+    page.get_by_role("button", name="Yes, delete everything").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your request is deleted")
+    page.wait_for_load_state("networkidle")
+    watch.check("/consult/deleted/")
 
 
 def test_the_admin_pages_the_therapist_uses(page, site):
@@ -135,6 +141,8 @@ def test_the_admin_pages_the_therapist_uses(page, site):
         reverse("admin:consults_consultrequest_changelist"),
         reverse("admin:consults_consultrequest_change", args=[consult.pk]),
         reverse("admin:consults_consultrequest_agenda"),
+        reverse("admin:consults_consultrequest_by_email"),
+        reverse("admin:consults_erasurerecord_changelist"),
         reverse("admin:blog_article_changelist"),
         reverse("admin:blog_article_change", args=[article.pk]),
         reverse("admin:consults_bookingrules_changelist"),  # goes straight to the one row

@@ -82,6 +82,16 @@ def _checklist(user, profile, rules):
             f"An authenticator app and backup codes in place ({codes} backup codes left)",
             reverse("admin:account"),
         ),
+        (
+            profile.crisis_wording_checked,
+            "Check the crisis wording for your country",
+            profile_url,
+        ),
+        (
+            bool(profile.license_type and profile.license_number and profile.places),
+            "Add your license details: type, number, and where you may practice",
+            profile_url,
+        ),
     ]
 
 

@@ -237,7 +237,11 @@ class ConsultForm(ZoneForm):
             "invalid_choice": "Please choose one of the places listed, or “Somewhere else”.",
         },
     )
-    send_anyway = forms.BooleanField(label="I understand, send my request anyway", required=False)
+    send_anyway = forms.BooleanField(
+        label="I understand, send my request anyway",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     # Asked only of visitors to a US practice: it tells the therapist when a Good Faith
     # Estimate is due (ConsultRequest.good_faith_estimate_due).
     payment = forms.ChoiceField(
@@ -373,8 +377,8 @@ class ConsultForm(ZoneForm):
             # Not sent yet: the page shows the message about being elsewhere first.
             self.add_error(
                 "send_anyway",
-                "You chose “Somewhere else”: please read the note there, then tick this "
-                "box if you would like to send your request anyway.",
+                "please read the note about being somewhere else, then tick this box if "
+                "you would like to send your request anyway.",
             )
         wants_phone = data.get("contact_method") in (
             ConsultRequest.ContactMethod.PHONE,

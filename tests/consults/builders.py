@@ -6,12 +6,22 @@ from datetime import time, timedelta
 from django.utils import timezone
 
 from consults.models import BookingRules, ConsultRequest, WeeklyHours
+from core.models import PracticeProfile
 
 
 def open_every_day(start=time(9), end=time(17)):
     """Weekly hours on all seven days, so tests find open times whatever today is."""
     for day in range(7):  # saved one by one, as the admin does
         WeeklyHours.objects.create(weekday=day, start=start, end=end)
+
+
+def set_profile(**values):
+    """Change the practice profile as the therapist would, and save it."""
+    profile = PracticeProfile.load()
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.save()
+    return profile
 
 
 def set_rules(**values):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from consults.models import ConsultRequest, OutboundEmail
 from core.models import PracticeProfile
-from tests.consults.builders import form_data, make_consult
+from tests.consults.builders import form_data, make_consult, set_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +26,6 @@ RECEIVED = "/consult/received/#top"
 @pytest.fixture(autouse=True)
 def no_minimum_wait(settings):
     settings.CONSULT_MIN_SECONDS = 0
-
-
-def profile(**values):
-    practice = PracticeProfile.load()
-    for name, value in values.items():
-        setattr(practice, name, value)
-    practice.save()
-    return practice
 
 
 def html_of(response, status=200):
@@ -56,7 +48,7 @@ def test_a_us_practice_shows_the_good_faith_estimate_on_the_consult_page_and_in_
 
 
 def test_a_uk_practice_has_no_good_faith_estimate(client):
-    profile(country="GB")
+    set_profile(country="GB")
     for path in ["/consult/", "/", "/about/"]:
         html = html_of(client.get(path))
         assert "Good Faith Estimate" not in html, path
@@ -70,7 +62,7 @@ def test_the_notice_page_is_kept_like_other_reader_pages_and_forgotten_when_the_
     first = client.get("/good-faith-estimate/")
     assert first.status_code == 200 and "max-age=0" in first["Cache-Control"]
     with django_capture_on_commit_callbacks(execute=True):
-        profile(country="CA")
+        set_profile(country="CA")
     html_of(client.get("/good-faith-estimate/"), 404)
 
 
@@ -103,7 +95,7 @@ def test_the_insurance_answer_is_stored_and_the_request_page_reminds_when_an_est
 
 
 def test_no_reminder_for_a_practice_outside_the_us():
-    profile(country="GB")
+    set_profile(country="GB")
     consult = make_consult(payment=ConsultRequest.Payment.SELF_PAY)
     assert not consult.good_faith_estimate_due(PracticeProfile.load())
 
@@ -122,7 +114,7 @@ def test_the_license_is_shown_on_about_and_in_the_footer_once_filled_in(
 ):
     assert "Licensed to see clients in" not in html_of(client.get("/about/"))
     with django_capture_on_commit_callbacks(execute=True):  # the kept pages are forgotten
-        profile(
+        set_profile(
             license_type="Licensed Marriage and Family Therapist",
             license_number="LMFT 123456",
             licensed_places="California\n\n  Oregon \nCalifornia\nWashington",
@@ -147,7 +139,7 @@ def test_without_places_listed_the_form_does_not_ask(client):
 
 
 def test_with_places_listed_the_form_asks_and_needs_an_answer(client):
-    profile(licensed_places=PLACES)
+    set_profile(licensed_places=PLACES)
     html = html_of(client.get("/consult/"))
     assert re.search(r'<label\s+for="id_place"[^>]*>\s*' + re.escape(PLACE_LABEL), html)
     for option in ['value="California"', 'value="Oregon"', 'value="somewhere-else"']:
@@ -168,7 +160,7 @@ def test_with_places_listed_the_form_asks_and_needs_an_answer(client):
 def test_somewhere_else_first_shows_the_note_and_sends_nothing_then_sends_when_they_choose(
     client, admin_client, settings
 ):
-    profile(licensed_places=PLACES)
+    set_profile(licensed_places=PLACES)
     # One request allowed: the first, unsent try must not use it up.
     settings.CONSULT_RATE_LIMIT = (1, 600)
     page = client.get("/consult/")
@@ -198,7 +190,7 @@ def test_somewhere_else_first_shows_the_note_and_sends_nothing_then_sends_when_t
 
 
 def test_the_note_shows_with_other_mistakes_too(client):
-    profile(licensed_places=PLACES)
+    set_profile(licensed_places=PLACES)
     html = html_of(send(client, place="somewhere-else", name=""))
     assert "Please check these answers" in html
     assert "Please tell me what to call you." in html
@@ -217,11 +209,11 @@ def test_the_checklist_asks_for_the_crisis_check_and_the_license_until_done(admi
     assert f'<a href="{url}">{crisis}</a>' in html
     assert f'<a href="{url}">{license}</a>' in html
 
-    profile(license_type="LMFT", license_number="123", licensed_places="Oregon")
+    set_profile(license_type="LMFT", license_number="123", licensed_places="Oregon")
     html = html_of(admin_client.get(home))
     assert f'<a href="{url}">{license}</a>' not in html and license in html
     assert f'<a href="{url}">{crisis}</a>' in html
 
-    profile(crisis_wording_checked=True)
+    set_profile(crisis_wording_checked=True)
     html = html_of(admin_client.get(home))
     assert f'<a href="{url}">{crisis}</a>' not in html and crisis in html

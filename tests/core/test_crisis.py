@@ -12,7 +12,7 @@ from consults.outbox import build_message
 from core import resilience
 from core.crisis import COUNTRIES
 from core.models import PracticeProfile
-from tests.consults.builders import form_data
+from tests.consults.builders import form_data, set_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,7 @@ def test_every_country_in_the_table_is_tested():
 
 
 def set_country(country, **values):
-    profile = PracticeProfile.load()
-    profile.country = country
-    for name, value in values.items():
-        setattr(profile, name, value)
-    profile.save()
-    return profile
+    return set_profile(country=country, **values)
 
 
 def page_text(client, path):

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from consults.models import ConsultRequest
-from core.models import PracticeProfile
+from tests.consults.builders import set_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,13 +33,6 @@ def shots(tmp_path):
     folder = Path(os.environ.get("SHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def set_profile(**values):
-    profile = PracticeProfile.load()
-    for name, value in values.items():
-        setattr(profile, name, value)
-    profile.save()
 
 
 def licensed(country="US"):

@@ -189,3 +189,12 @@ def test_a_saved_country_reaches_kept_pages_at_once(client, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         set_country("GB")
     assert "Samaritans on 116 123" in words_of(page_text(client, "/"))
+
+
+def test_markup_typed_into_the_crisis_line_is_shown_as_text(client):
+    set_country(
+        "other", crisis_emergency_number="000", crisis_line="<script>alert(1)</script> 13 11 14"
+    )
+    html = page_text(client, "/")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

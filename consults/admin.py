@@ -247,6 +247,8 @@ SUBMITTED = [
     "name",
     "contact",
     "contact_method",
+    "where_they_will_be",
+    "insurance_or_self_pay",
     "availability",
     "message",
     "first_asked",
@@ -349,6 +351,28 @@ class ConsultRequestAdmin(admin.ModelAdmin):
     @admin.display(description="email and phone")
     def contact(self, consult):
         return contact_links(consult)
+
+    @admin.display(description="where they will be during sessions")
+    def where_they_will_be(self, consult):
+        if consult.place == ConsultRequest.SOMEWHERE_ELSE:
+            return (
+                "Somewhere else: not one of the places your profile lists. They read that you "
+                "may not be able to see them there, and chose to send their request anyway."
+            )
+        return consult.place or "not asked (your profile lists no places)"
+
+    @admin.display(description="insurance or paying themselves")
+    def insurance_or_self_pay(self, consult):
+        answer = consult.get_payment_display() or "not answered"
+        if not consult.good_faith_estimate_due(PracticeProfile.load()):
+            return answer
+        return format_html(
+            '{}<p class="reminder"><strong>Reminder: a Good Faith Estimate is due.</strong> '
+            "If you schedule services with them, give them a written estimate of the expected "
+            "charges first (No Surprises Act; the rules are at "
+            '<a href="https://www.cms.gov/nosurprises">www.cms.gov/nosurprises</a>).</p>',
+            answer,
+        )
 
     @admin.display(description="what happened")
     def timeline(self, consult):

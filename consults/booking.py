@@ -167,7 +167,8 @@ def submit_request(data, *, submission_key, start=None, now=None, network="", vi
     """Store a visitor's request and queue its two emails; returns (request, created).
 
     data: the form's cleaned values (name, email, phone, contact_method,
-    availability, message). A repeated submission_key returns the first request.
+    availability, message; place and payment when the form asked). A repeated
+    submission_key returns the first request.
     An address that already has an open request gets no second one: that request is
     returned (created False) and its owner is emailed that it stands, so the page a
     visitor sees never tells whether an address has asked before.
@@ -192,6 +193,8 @@ def submit_request(data, *, submission_key, start=None, now=None, network="", vi
         contact_method=data["contact_method"],
         availability=data.get("availability", ""),
         message=data.get("message", ""),
+        place=data.get("place", ""),
+        payment=data.get("payment", ""),
         network=network,
         visitor_zone=visitor_zone,
     )

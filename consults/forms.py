@@ -26,6 +26,7 @@ from . import slots
 from .models import ConsultRequest
 
 NONE_OF_THESE = "none"
+SOMEWHERE_ELSE = "somewhere-else"  # the place select's last option (stored as its label)
 PHONE_ALLOWED = re.compile(r"^[0-9+().\-\s/]*(?:\s*(?:ext\.?|x|#)\s*[0-9]{1,6})?$", re.IGNORECASE)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SHOWN_AT_SALT = "consults.form-shown-at"
@@ -225,6 +226,37 @@ class ConsultForm(ZoneForm):
             "invalid_choice": "Please choose email, a phone call or a text message.",
         },
     )
+    # Asked only when the practice profile lists where the therapist may practice.
+    place = forms.ChoiceField(
+        label="Where will you be during our sessions?",
+        help_text="I can only see clients where my license allows. If you move around, "
+        "choose where you will usually be.",
+        widget=forms.Select(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": "Please choose where you will be, or “Somewhere else”.",
+            "invalid_choice": "Please choose one of the places listed, or “Somewhere else”.",
+        },
+    )
+    send_anyway = forms.BooleanField(
+        label="I understand, send my request anyway",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    # Asked only of visitors to a US practice: it tells the therapist when a Good Faith
+    # Estimate is due (ConsultRequest.good_faith_estimate_due).
+    payment = forms.ChoiceField(
+        label="Will you use insurance, or pay yourself? (optional)",
+        required=False,
+        help_text="It helps me tell you about fees. Nothing is decided by it.",
+        choices=[
+            ("", "I’d rather not say"),
+            (ConsultRequest.Payment.INSURANCE, "I will use insurance"),
+            (ConsultRequest.Payment.SELF_PAY, "I will pay myself"),
+            (ConsultRequest.Payment.NOT_SURE, "Not sure yet"),
+        ],
+        widget=forms.Select(attrs={"autocomplete": "off"}),
+        error_messages={"invalid_choice": "Please choose one of the answers listed."},
+    )
     message = forms.CharField(
         label="A brief note (optional)",
         max_length=1000,
@@ -246,9 +278,28 @@ class ConsultForm(ZoneForm):
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     shown_at = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400)
 
-    def __init__(self, *args, open_slots=(), browser="", current_zone=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        open_slots=(),
+        browser="",
+        current_zone=None,
+        places=(),
+        ask_payment=False,
+        **kwargs,
+    ):
         super().__init__(*args, current_zone=current_zone, **kwargs)
         self.browser = browser_mark(browser)
+        if places:
+            self.fields["place"].choices = [
+                ("", "Choose a place"),
+                *((place, place) for place in places),
+                (SOMEWHERE_ELSE, "Somewhere else"),
+            ]
+        else:
+            del self.fields["place"], self.fields["send_anyway"]
+        if not ask_payment:
+            del self.fields["payment"]
         self.fields["consent"].label = format_html(
             'I understand this form is not for emergencies, and I agree to the <a href="{}">privacy policy</a>.',
             reverse("blog:page", args=["privacy"]),
@@ -306,8 +357,29 @@ class ConsultForm(ZoneForm):
     def clean_message(self):
         return clean_text(self.cleaned_data["message"])
 
+    def clean_place(self):
+        place = self.cleaned_data["place"]
+        return ConsultRequest.SOMEWHERE_ELSE if place == SOMEWHERE_ELSE else place
+
+    @property
+    def somewhere_else(self):
+        """The visitor chose "Somewhere else" (sent, or being shown again after a send)."""
+        return "place" in self.fields and self["place"].value() == SOMEWHERE_ELSE
+
+    @property
+    def only_asks_to_confirm_place(self):
+        """The one thing keeping the form from being sent is "send my request anyway"."""
+        return set(self.errors) == {"send_anyway"}
+
     def clean(self):
         data = super().clean()
+        if data.get("place") == ConsultRequest.SOMEWHERE_ELSE and not data.get("send_anyway"):
+            # Not sent yet: the page shows the message about being elsewhere first.
+            self.add_error(
+                "send_anyway",
+                "please read the note about being somewhere else, then tick this box if "
+                "you would like to send your request anyway.",
+            )
         wants_phone = data.get("contact_method") in (
             ConsultRequest.ContactMethod.PHONE,
             ConsultRequest.ContactMethod.TEXT,

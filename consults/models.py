@@ -284,6 +284,14 @@ class ConsultRequest(models.Model):
         PHONE = "phone", "Phone call"
         TEXT = "text", "Text message"
 
+    class Payment(models.TextChoices):
+        INSURANCE = "insurance", "Will use insurance"
+        SELF_PAY = "self_pay", "Will pay themselves"
+        NOT_SURE = "not_sure", "Not sure yet"
+
+    # What `place` holds when the visitor will be somewhere the therapist did not list.
+    SOMEWHERE_ELSE = "Somewhere else"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission_key = models.UUIDField(
         null=True,
@@ -305,6 +313,20 @@ class ConsultRequest(models.Model):
     )
     availability = models.TextField("usually free", max_length=500, blank=True)
     message = models.TextField("note", max_length=1000, blank=True)
+    place = models.CharField(
+        "where they will be during sessions",
+        max_length=200,
+        blank=True,
+        help_text="One of the places your profile lists, or “Somewhere else”. Blank when "
+        "your profile listed none.",
+    )
+    payment = models.CharField(
+        "insurance or paying themselves",
+        max_length=16,
+        choices=Payment.choices,
+        blank=True,
+        help_text="Asked of visitors to a US practice, and optional.",
+    )
     consented_at = models.DateTimeField("agreed to the privacy notice")
 
     # The time asked for, if the visitor picked one.
@@ -395,6 +417,11 @@ class ConsultRequest(models.Model):
 
     def get_admin_url(self):
         return reverse("admin:consults_consultrequest_change", args=[self.pk])
+
+    def good_faith_estimate_due(self, profile):
+        """A US practice owes a Good Faith Estimate (No Surprises Act) to a client who will
+        not use insurance: one who said they will pay themselves, or is not sure yet."""
+        return profile.in_us and self.payment in (self.Payment.SELF_PAY, self.Payment.NOT_SURE)
 
     @property
     def holds_time(self):

@@ -138,12 +138,16 @@ def book(request):
         context = _context(form, rules, profile, open_slots, tz, request)
         return render(request, "consults/book.html", context)
 
+    # What the profile makes the form ask: where the visitor will be, how they will pay.
+    asks = {"places": profile.places, "ask_payment": profile.in_us}
+
     def fresh(initial):
         return ConsultForm(
             initial={**initial, "zone": tz.key},
             open_slots=open_slots,
             browser=browser,
             current_zone=tz.key,
+            **asks,
         )
 
     if request.method != "POST":
@@ -152,7 +156,9 @@ def book(request):
         # Whatever was typed stays in the form, unchecked until it is sent.
         return page(fresh({k: v for k, v in request.POST.items() if k != "show"}))
 
-    form = ConsultForm(request.POST, open_slots=open_slots, browser=browser, current_zone=tz.key)
+    form = ConsultForm(
+        request.POST, open_slots=open_slots, browser=browser, current_zone=tz.key, **asks
+    )
     if not form.is_valid():
         if form.expired:
             # A new key and clock, so sending again works; the answers stay.
@@ -179,7 +185,7 @@ def book(request):
     except booking.BookingError as refused:  # the time was just taken, or too many held
         open_slots = booking.available_slots(rules=rules, profile=profile)
         form = ConsultForm(
-            request.POST, open_slots=open_slots, browser=browser, current_zone=tz.key
+            request.POST, open_slots=open_slots, browser=browser, current_zone=tz.key, **asks
         )
         form.is_valid()
         form.add_error("slot", str(refused))

@@ -28,11 +28,26 @@ class PracticeProfileForm(forms.ModelForm):
             "contact_email",
             "contact_phone",
             "location",
+            "license_type",
+            "license_number",
+            "licensed_places",
+            "country",
+            "crisis_emergency_number",
+            "crisis_line",
+            "crisis_wording_checked",
             "time_zone",
             "web_host",
             "email_provider",
             "consumer_health_data_page",
         ]
+        widgets = {"licensed_places": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self):
+        data = super().clean()
+        # A new country means new wording: it has not been checked yet.
+        if "country" in self.changed_data and "crisis_wording_checked" not in self.changed_data:
+            data["crisis_wording_checked"] = False
+        return data
 
 
 class SingletonModelAdmin(admin.ModelAdmin):
@@ -57,6 +72,19 @@ class PracticeProfileAdmin(SingletonModelAdmin):
     fieldsets = [
         ("Who you are", {"fields": ["practice_name", "therapist_name", "credentials"]}),
         ("How people reach you", {"fields": ["contact_email", "contact_phone", "location"]}),
+        ("Your license", {"fields": ["license_type", "license_number", "licensed_places"]}),
+        (
+            "Country and crisis wording",
+            {
+                "fields": [
+                    "country",
+                    "crisis_emergency_number",
+                    "crisis_line",
+                    "crisis_wording",
+                    "crisis_wording_checked",
+                ]
+            },
+        ),
         ("Time", {"fields": ["time_zone"]}),
         (
             "Privacy",
@@ -67,6 +95,11 @@ class PracticeProfileAdmin(SingletonModelAdmin):
             },
         ),
     ]
+    readonly_fields = ["crisis_wording"]
+
+    @admin.display(description="crisis wording visitors see")
+    def crisis_wording(self, profile):
+        return profile.crisis.html
 
 
 # The authenticator is replaced from "Your account", never deleted on its own: deleting

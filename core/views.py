@@ -1,4 +1,5 @@
-"""Site-wide views that belong to no app: the health check, robots.txt, and the error
+"""Site-wide views that belong to no app: the health check, robots.txt, the Good Faith
+Estimate notice (a US practice's), and the error
 pages Django's own handlers would render without the site's layout (400, 500, and the
 CSRF failure; 403 and 404 need no view: Django renders 403.html and 404.html with the
 request), and the 413 for a body too large."""
@@ -7,14 +8,16 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
+
+from .models import PracticeProfile
 
 
 @never_cache
@@ -42,6 +45,17 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@cache_control(max_age=0)
+@require_safe
+def good_faith_estimate(request):
+    """The No Surprises Act notice, linked from the footer of a US practice's site (and not
+    there elsewhere). A reader page, kept like the others (core.pages): saving the
+    profile, its country included, forgets it."""
+    if not PracticeProfile.load().in_us:
+        raise Http404("The Good Faith Estimate applies to practices in the United States.")
+    return render(request, "core/good_faith_estimate.html")
 
 
 log = logging.getLogger(__name__)

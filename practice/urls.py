@@ -27,6 +27,8 @@ urlpatterns = [
     *password_reset_urls(settings.ADMIN_URL),
     path(settings.ADMIN_URL, admin.site.urls),
     path("robots.txt", core_views.robots_txt, name="robots_txt"),
+    # Before the blog, whose last pattern catches any single segment.
+    path("good-faith-estimate/", core_views.good_faith_estimate, name="good_faith_estimate"),
     path(
         "sitemap.xml",
         require_safe(sitemap),

@@ -109,6 +109,16 @@ def _checklist(user, profile, rules):
             "Name your web host and email provider, for the privacy page",
             profile_url,
         ),
+        (
+            profile.crisis_wording_checked,
+            "Check the crisis wording for your country",
+            profile_url,
+        ),
+        (
+            bool(profile.license_type and profile.license_number and profile.places),
+            "Add your license details: type, number, and where you may practice",
+            profile_url,
+        ),
     ]
 
 

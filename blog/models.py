@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.validators import FileExtensionValidator
 from django.db import models, transaction
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -425,6 +425,18 @@ class ArticleImage(models.Model):
         return self.sizes[0]["fallback"] if self.sizes else self.file.url
 
 
+def _taken_by_site(slug):
+    """Whether /<slug>/ is an address the site itself answers (the booking page, the
+    admin, the notices...), or the start of one (media, static files)."""
+    if slug in {"media", "static"}:
+        return True
+    try:
+        match = resolve(f"/{slug}/")
+    except Resolver404:
+        return False
+    return match.view_name != "blog:page"
+
+
 class Page(WrittenBody):
     """An editable page: the four the site is built with (Slug), and any the therapist adds.
 
@@ -484,16 +496,7 @@ class Page(WrittenBody):
         return self.slug in self.Slug.values
 
     def clean(self):
-        taken_by_site = {
-            "admin",
-            "blog",
-            "consult",
-            "consumer-health-data",
-            "media",
-            "static",
-            "sitemap.xml",
-        }
-        if self.slug in taken_by_site or (self.slug == "home" and not self.pk):
+        if _taken_by_site(self.slug) or (self.slug == "home" and not self.pk):
             raise ValidationError(
                 {"slug": f"“{self.slug}” is used by the site itself. Please pick another."}
             )

@@ -1,5 +1,6 @@
-"""Sitemap entries for the public booking page and, when switched on, the consumer health
-data privacy policy."""
+"""Sitemap entries for the public booking page and the notices the practice shows: the
+Good Faith Estimate (US practices) and, when switched on, the consumer health data
+privacy policy."""
 
 from django.urls import reverse
 
@@ -18,15 +19,20 @@ class ConsultSitemap(SiteURLSitemap):
         return reverse(item)
 
 
-class HealthDataSitemap(SiteURLSitemap):
+class NoticesSitemap(SiteURLSitemap):
     changefreq = "monthly"
     priority = 0.3
 
     def items(self):
-        return ["consumer_health_data"] if PracticeProfile.load().consumer_health_data_page else []
+        profile = PracticeProfile.load()
+        shown = {
+            "good_faith_estimate": profile.in_us,
+            "consumer_health_data": profile.consumer_health_data_page,
+        }
+        return [name for name, on in shown.items() if on]
 
     def location(self, item):
         return reverse(item)
 
 
-sitemaps = {"consult": ConsultSitemap, "consumer-health-data": HealthDataSitemap}
+sitemaps = {"consult": ConsultSitemap, "notices": NoticesSitemap}

@@ -190,7 +190,9 @@ def test_the_built_in_pages_do_not_offer_the_menu_choice(admin_client):
     assert "Show in the menu" not in response.content.decode()
 
 
-@pytest.mark.parametrize("slug", ["blog", "consult", "admin"])
+@pytest.mark.parametrize(
+    "slug", ["blog", "consult", "admin", "good-faith-estimate", "consumer-health-data", "media"]
+)
 def test_a_page_cannot_take_an_address_the_site_uses(admin_client, slug):
     response = admin_client.post(f"{ADMIN}/page/add/", {"title": "X", "slug": slug, "body": ""})
     assert "is used by the site itself" in response.content.decode()

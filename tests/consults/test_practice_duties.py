@@ -45,6 +45,7 @@ def test_a_us_practice_shows_the_good_faith_estimate_on_the_consult_page_and_in_
     notice = html_of(client.get("/good-faith-estimate/"))
     assert "<h1>Your right to a Good Faith Estimate</h1>" in notice
     assert GFE_START in notice and GFE_PHONE in notice
+    assert "/good-faith-estimate/</loc>" in html_of(client.get("/sitemap.xml"))
 
 
 def test_a_uk_practice_has_no_good_faith_estimate(client):
@@ -54,6 +55,7 @@ def test_a_uk_practice_has_no_good_faith_estimate(client):
         assert "Good Faith Estimate" not in html, path
         assert PAYMENT_LABEL not in html, path
     html_of(client.get("/good-faith-estimate/"), 404)
+    assert "good-faith-estimate" not in html_of(client.get("/sitemap.xml"))
 
 
 def test_the_notice_page_is_kept_like_other_reader_pages_and_forgotten_when_the_country_changes(

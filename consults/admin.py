@@ -716,6 +716,8 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                 "contact method",
                 f"time asked for ({tz.key})",
                 "status",
+                "where during sessions",
+                "insurance or paying themselves",
             ]
         )
         for consult in queryset.order_by("created_at"):
@@ -729,6 +731,8 @@ class ConsultRequestAdmin(admin.ModelAdmin):
                 if consult.starts_at
                 else "",
                 consult.get_status_display(),
+                consult.place,
+                consult.get_payment_display(),
             ]
             writer.writerow([csv_safe(cell) for cell in row])
         return response

@@ -93,7 +93,12 @@ def test_index_without_new_requests_says_so(admin_client):
 def test_csv_export_has_a_header_and_defuses_formulas(admin_client):
     consult = make_consult(starts_at=in_days(3), name='=HYPERLINK("http://x","y")')
     other = make_consult(
-        name="@SUM(A1)", email="o@example.org", phone="-1", status=Status.CONTACTED
+        name="@SUM(A1)",
+        email="o@example.org",
+        phone="-1",
+        status=Status.CONTACTED,
+        place="Oregon",
+        payment=ConsultRequest.Payment.SELF_PAY,
     )
     response = run_action(admin_client, "export_csv", [consult, other])
     assert response["Content-Type"].startswith("text/csv")
@@ -107,6 +112,8 @@ def test_csv_export_has_a_header_and_defuses_formulas(admin_client):
         "contact method",
         "time asked for (America/New_York)",
         "status",
+        "where during sessions",
+        "insurance or paying themselves",
     ]
     assert len(rows) == 3
     first, second = rows[1], rows[2]
@@ -118,6 +125,8 @@ def test_csv_export_has_a_header_and_defuses_formulas(admin_client):
     assert first[5] == local.strftime("%Y-%m-%d %H:%M")
     assert first[6] == "New"
     assert (second[1], second[3], second[5]) == ("'@SUM(A1)", "'-1", "")
+    assert (first[7], first[8]) == ("", "")
+    assert (second[7], second[8]) == ("Oregon", "Will pay themselves")
 
 
 def test_mark_spam_frees_the_time(admin_client):

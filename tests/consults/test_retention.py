@@ -60,10 +60,10 @@ def test_closed_requests_older_than_the_period_are_deleted():
     remaining = set(ConsultRequest.objects.values_list("pk", flat=True))
     assert remaining == {recent_closed.pk, *(c.pk for c in old_open)}
     assert not remaining & {c.pk for c in old_closed}
-    assert (
-        output.strip()
-        == f"Deleted {len(old_closed)} closed request(s); cleared the text of 0 email(s)."
-    )
+    assert output.splitlines() == [
+        f"Deleted {len(old_closed)} closed request(s); cleared the text of 0 email(s).",
+        "Removed expired sessions.",
+    ]
 
 
 def test_old_finished_emails_lose_their_text_and_waiting_ones_keep_it():
@@ -113,3 +113,16 @@ def test_output_is_counts_only():
     output = purge()
     for value in TYPED.values():
         assert value not in output
+
+
+def test_expired_sessions_go_too():
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    expired, live = SessionStore(), SessionStore()
+    expired["zone"] = live["zone"] = "Europe/London"
+    expired.create()
+    live.create()
+    Session.objects.filter(session_key=expired.session_key).update(expire_date=days_ago(1))
+    assert "Removed expired sessions." in purge()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]

@@ -35,7 +35,7 @@ class PracticeProfile(models.Model):
     credentials = models.CharField(
         max_length=200,
         blank=True,
-        default="Your credentials and license (please edit)",
+        default="Your credentials (please edit)",
         help_text="Your qualifications as clients should see them after your name in the footer, "
         "for example “PhD” or “LMFT”. Your license has its own fields below.",
     )

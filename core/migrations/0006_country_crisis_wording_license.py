@@ -49,6 +49,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='practiceprofile',
             name='credentials',
-            field=models.CharField(blank=True, default='Your credentials and license (please edit)', help_text='Your qualifications as clients should see them after your name in the footer, for example “PhD” or “LMFT”. Your license has its own fields below.', max_length=200),
+            field=models.CharField(blank=True, default='Your credentials (please edit)', help_text='Your qualifications as clients should see them after your name in the footer, for example “PhD” or “LMFT”. Your license has its own fields below.', max_length=200),
         ),
     ]
